@@ -1,0 +1,67 @@
+"""One Settings object; the only module that reads the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Every knob of a modelyard process. Environment prefix: ``MODELYARD_``."""
+
+    model_config = SettingsConfigDict(env_prefix="MODELYARD_", extra="ignore")
+
+    home: Path = Field(default_factory=lambda: Path.home() / ".modelyard")
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8600
+
+    # Where imported/converted model weights live; defaults to <home>/models.
+    models_dir: Path | None = None
+    # Encrypts provider API keys at rest; generated into <home>/secret.key when unset.
+    secret_key: str | None = None
+    # Built-in models are registered on start-up; import happens on first use.
+    builtin_models: bool = True
+    # dtype for local transformers models on CPU: bf16 decodes ~2x faster than fp32.
+    torch_dtype: str = "bfloat16"
+    torch_threads: int | None = None
+    max_loaded_models: int = 4
+
+    upstream_timeout_s: float = 60.0
+    upstream_connect_timeout_s: float = 5.0
+    max_request_tokens: int = 4096
+    usage_flush_interval_s: float = 0.2
+    key_cache_ttl_s: float = 5.0
+
+    # Used by the CLI to reach a running server.
+    base_url: str | None = None
+    api_key: str | None = None
+
+    @field_validator("home", "models_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'modelyard.db'}"
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or self.home / "models"
+
+    @property
+    def resolved_base_url(self) -> str:
+        return self.base_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def admin_key_file(self) -> Path:
+        return self.home / "admin.key"
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.home / "secret.key"
