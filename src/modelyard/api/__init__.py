@@ -1,0 +1,1 @@
+"""Management routes (tenants, keys, models, health) and the shared route plumbing."""

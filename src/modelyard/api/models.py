@@ -1,0 +1,42 @@
+"""The model plaza over HTTP: list, inspect, register and remove models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Response
+
+from modelyard.api.deps import AuthenticatedRouter, CatalogDep, PrincipalDep, ServicesDep
+from modelyard.catalog.schemas import LocalModelIn, ModelObject, RemoteModelIn
+from modelyard.catalog.service import to_model_object
+
+__all__ = ["router"]
+
+router: APIRouter = AuthenticatedRouter(prefix="/v1/models", tags=["models"])
+
+ModelIn = Annotated[LocalModelIn | RemoteModelIn, Body(discriminator="kind")]
+
+
+@router.get("")
+def list_models(principal: PrincipalDep, catalog: CatalogDep) -> dict[str, Any]:
+    data = [to_model_object(r).model_dump() for r in catalog.list_visible(principal)]
+    return {"object": "list", "data": data}
+
+
+@router.get("/{model_id:path}")
+def get_model(model_id: str, principal: PrincipalDep, catalog: CatalogDep) -> ModelObject:
+    return to_model_object(catalog.get_visible(model_id, principal))
+
+
+@router.post("", status_code=201)
+def register_model(body: ModelIn, principal: PrincipalDep, catalog: CatalogDep) -> ModelObject:
+    if isinstance(body, LocalModelIn):
+        return to_model_object(catalog.register_local(body, principal))
+    return to_model_object(catalog.register_remote(body, principal))
+
+
+@router.delete("/{model_id:path}", status_code=204)
+async def delete_model(model_id: str, principal: PrincipalDep, services: ServicesDep) -> Response:
+    services.catalog.delete(model_id, principal)
+    await services.pool.evict(model_id)
+    return Response(status_code=204)

@@ -1,0 +1,46 @@
+"""create_app(settings) -> FastAPI. The lifespan builds the services into app.state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from modelyard import __version__
+from modelyard.api import admin, models, system
+from modelyard.api.errors import install_error_handlers
+from modelyard.config import Settings
+from modelyard.gateway import routes as gateway_routes
+from modelyard.services import Services, build_services
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """Build the app. Pass ``services`` to share already-built ones (tests, CLI)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        built = services or build_services(settings)
+        app.state.services = built
+        await built.start()
+        try:
+            yield
+        finally:
+            await built.stop()
+
+    app = FastAPI(
+        title="modelyard",
+        version=__version__,
+        lifespan=lifespan,
+        # Served by an authenticated route instead; no unauthenticated docs pages.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    for router in (system.public_router, system.router, models.router, admin.router, gateway_routes.router):
+        app.include_router(router)
+    return app

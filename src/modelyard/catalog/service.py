@@ -1,0 +1,148 @@
+"""Catalog: what models exist, who may see them, and how to reach their backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from sqlalchemy import or_, select
+
+from modelyard.backends.base import ModelSpec
+from modelyard.catalog.builtin import BUILTIN_MODELS
+from modelyard.catalog.local_folder import inspect_folder
+from modelyard.catalog.schemas import CardIn, LocalModelIn, ModelCard, ModelObject, RemoteModelIn
+from modelyard.catalog.secrets import SecretBox
+from modelyard.errors import Conflict, NotFound, PermissionDenied
+from modelyard.store import Database, ModelRecord
+from modelyard.tenancy import Principal
+
+__all__ = ["CatalogService", "LocalModelIn", "RemoteModelIn", "to_model_object"]
+
+
+class CatalogService:
+    def __init__(self, db: Database, secrets: SecretBox) -> None:
+        self._db = db
+        self._secrets = secrets
+
+    def ensure_builtins(self) -> None:
+        """Insert built-in models that are missing; leave edited cards alone."""
+        with self._db.session() as session:
+            for entry in BUILTIN_MODELS:
+                if session.get(ModelRecord, entry["id"]) is None:
+                    session.add(ModelRecord(**entry, builtin=True, status="ready"))
+
+    # -- reading -------------------------------------------------------------
+    def list_visible(self, principal: Principal) -> list[ModelRecord]:
+        query = select(ModelRecord).order_by(ModelRecord.builtin.desc(), ModelRecord.id)
+        if not principal.is_admin:
+            query = query.where(
+                or_(
+                    ModelRecord.owner_tenant_id.is_(None),
+                    ModelRecord.owner_tenant_id == principal.tenant_id,
+                )
+            )
+        with self._db.session() as session:
+            return list(session.scalars(query))
+
+    def get_visible(self, model_id: str, principal: Principal) -> ModelRecord:
+        with self._db.session() as session:
+            record = session.get(ModelRecord, model_id)
+        visible = record is not None and (
+            principal.is_admin or record.owner_tenant_id in (None, principal.tenant_id)
+        )
+        if not visible:
+            # Same answer whether it does not exist or belongs to someone else.
+            raise NotFound(f"The model '{model_id}' does not exist", param="model", code="model_not_found")
+        return record
+
+    def spec_for(self, record: ModelRecord) -> ModelSpec:
+        return ModelSpec(
+            id=record.id,
+            backend=record.backend,
+            task=record.task,
+            source=dict(record.source),
+            secret=self._secrets.open(record.secret) if record.secret else None,
+            context_length=record.context_length,
+        )
+
+    # -- writing -------------------------------------------------------------
+    def register_local(self, body: LocalModelIn, principal: Principal) -> ModelRecord:
+        _require_admin(principal)
+        facts = inspect_folder(Path(body.path))
+        record = self._record_from_card(body, backend=_local_backend(body.task), provider="local")
+        record.source = {"path": body.path, "prompt_format": body.prompt_format}
+        record.parameters = facts.parameters
+        record.context_length = body.context_length or facts.context_length
+        return self._insert(record)
+
+    def register_remote(self, body: RemoteModelIn, principal: Principal) -> ModelRecord:
+        _require_admin(principal)
+        record = self._record_from_card(body, backend="openai-compatible", provider="remote")
+        record.source = {
+            "base_url": str(body.base_url).rstrip("/"),
+            "upstream_model": body.upstream_model,
+            **({"timeout_s": body.timeout_s} if body.timeout_s else {}),
+        }
+        record.secret = self._secrets.seal(body.api_key) if body.api_key else None
+        return self._insert(record)
+
+    def delete(self, model_id: str, principal: Principal) -> None:
+        _require_admin(principal)
+        with self._db.session() as session:
+            record = session.get(ModelRecord, model_id)
+            if record is None:
+                raise NotFound(f"The model '{model_id}' does not exist", param="model")
+            session.delete(record)
+
+    def _record_from_card(self, body: CardIn, *, backend: str, provider: str) -> ModelRecord:
+        return ModelRecord(
+            id=body.id,
+            backend=backend,
+            task=body.task,
+            provider=body.provider or provider,
+            licence=body.licence,
+            context_length=body.context_length,
+            price_input_per_1k=body.price_input_per_1k,
+            price_output_per_1k=body.price_output_per_1k,
+            tags=list(body.tags),
+            description=body.description,
+            status="ready",
+            builtin=False,
+        )
+
+    def _insert(self, record: ModelRecord) -> ModelRecord:
+        with self._db.session() as session:
+            if session.get(ModelRecord, record.id) is not None:
+                raise Conflict(f"a model named '{record.id}' already exists", param="id")
+            session.add(record)
+        return record
+
+
+def _require_admin(principal: Principal) -> None:
+    if not principal.is_admin:
+        raise PermissionDenied("only a platform admin key can register or remove models")
+
+
+def _local_backend(task: str) -> str:
+    return {"chat": "transformers", "embedding": "sentence-transformers"}[task]
+
+
+def to_model_object(record: ModelRecord) -> ModelObject:
+    return ModelObject(
+        id=record.id,
+        created=int(record.created_at.timestamp()) if record.created_at else 0,
+        owned_by=record.provider,
+        card=ModelCard(
+            provider=record.provider,
+            task=record.task,
+            backend=record.backend,
+            parameters=record.parameters,
+            context_length=record.context_length,
+            licence=record.licence,
+            price_input_per_1k=record.price_input_per_1k,
+            price_output_per_1k=record.price_output_per_1k,
+            tags=list(record.tags),
+            status=record.status,
+            description=record.description,
+            owner="tenant" if record.owner_tenant_id else "platform",
+        ),
+    )
+

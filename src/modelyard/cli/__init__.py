@@ -1,0 +1,1 @@
+"""The modelyard command line: thin commands over the HTTP API (plus serve)."""

@@ -1,0 +1,22 @@
+"""The `modelyard` command."""
+
+from __future__ import annotations
+
+import typer
+
+from modelyard.cli.admin import keys_app, tenants_app
+from modelyard.cli.chat import chat
+from modelyard.cli.models import models_app
+from modelyard.cli.serve import serve
+
+__all__ = ["app"]
+
+app = typer.Typer(help="modelyard: a self-hosted Model-as-a-Service platform.", no_args_is_help=True)
+app.command("serve")(serve)
+app.command("chat")(chat)
+app.add_typer(models_app, name="models")
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(keys_app, name="keys")
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,56 @@
+"""`modelyard serve`: the API (and, later, its job worker) in one process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import typer
+
+from modelyard.config import Settings
+
+__all__ = ["serve"]
+
+log = logging.getLogger("modelyard")
+
+
+def _import_builtins_in_background(settings: Settings) -> None:
+    """Convert gemma-3-270m once, so the first chat does not wait for it."""
+    from modelyard.backends.transformers import builtin_model_ready, ensure_builtin_model
+
+    if builtin_model_ready("gemma-3-270m", settings.resolved_models_dir):
+        return
+
+    def run() -> None:
+        try:
+            ensure_builtin_model("gemma-3-270m", settings.resolved_models_dir)
+        except Exception:  # noqa: BLE001 - a failed import must not stop the server
+            log.exception("importing gemma-3-270m failed; it will be retried on first use")
+
+    threading.Thread(target=run, name="import-gemma", daemon=True).start()
+
+
+def serve(
+    host: str | None = typer.Option(None, "--host", help="Default 127.0.0.1 (MODELYARD_HOST)."),
+    port: int | None = typer.Option(None, "--port", help="Default 8600 (MODELYARD_PORT)."),
+    import_builtins: bool = typer.Option(True, "--import-builtins/--no-import-builtins",
+                                         help="Convert gemma-3-270m at start if needed."),
+) -> None:
+    """Start the platform with its embedded defaults (SQLite and folders under MODELYARD_HOME)."""
+    import uvicorn
+
+    from modelyard.app import create_app
+    from modelyard.services import build_services
+
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = Settings(**overrides)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    services = build_services(settings)
+    issued = services.tenancy.ensure_admin_key(settings.admin_key_file)
+    if issued is not None:
+        typer.echo(f"Created the platform admin key; it is in {settings.admin_key_file} (mode 600).")
+    typer.echo(f"modelyard {settings.resolved_base_url}  home={settings.home}")
+    if import_builtins and settings.builtin_models:
+        _import_builtins_in_background(settings)
+    uvicorn.run(create_app(settings, services), host=settings.host, port=settings.port,
+                log_level="warning", access_log=False)

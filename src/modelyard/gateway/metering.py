@@ -1,0 +1,67 @@
+"""Times one API call and records its usage exactly once, success or failure."""
+
+from __future__ import annotations
+
+import time
+
+from modelyard.backends.base import Usage
+from modelyard.errors import ModelyardError
+from modelyard.store import ModelRecord
+from modelyard.tenancy import Principal
+from modelyard.usage import UsageRecord, UsageRecorder, cost_of
+
+__all__ = ["Meter"]
+
+
+class Meter:
+    def __init__(self, recorder: UsageRecorder, principal: Principal, model: str, endpoint: str) -> None:
+        self._recorder = recorder
+        self._principal = principal
+        self._model = model
+        self._endpoint = endpoint
+        self._started = time.perf_counter()
+        self._record: ModelRecord | None = None
+        self._done = False
+
+    def bind(self, record: ModelRecord) -> None:
+        self._record = record
+
+    def success(self, usage: Usage) -> None:
+        self._finish(usage, 200)
+
+    def failure(self, error: BaseException, usage: Usage | None = None) -> None:
+        status = error.status_code if isinstance(error, ModelyardError) else 500
+        self._finish(usage or Usage(0, 0), status)
+
+    def aborted(self, usage: Usage | None = None) -> None:
+        # 499: the caller closed the connection before the answer was complete.
+        self._finish(usage or Usage(0, 0), 499)
+
+    def _finish(self, usage: Usage, status: int) -> None:
+        if self._done:
+            return
+        self._done = True
+        record = self._record
+        cost = (
+            cost_of(
+                usage.prompt_tokens,
+                usage.completion_tokens,
+                price_in=record.price_input_per_1k,
+                price_out=record.price_output_per_1k,
+            )
+            if record is not None and status == 200
+            else 0.0
+        )
+        self._recorder.record(
+            UsageRecord(
+                tenant_id=self._principal.tenant_id,
+                key_id=self._principal.key_id,
+                model=self._model,
+                endpoint=self._endpoint,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                latency_ms=(time.perf_counter() - self._started) * 1000,
+                status_code=status,
+                cost=cost,
+            )
+        )

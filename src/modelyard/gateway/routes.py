@@ -1,0 +1,43 @@
+"""HTTP in, HTTP out: /v1/chat/completions, /v1/completions, /v1/embeddings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from modelyard.api.deps import AuthenticatedRouter, GatewayDep, PrincipalDep
+from modelyard.gateway.protocol import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
+
+__all__ = ["router"]
+
+router: APIRouter = AuthenticatedRouter(prefix="/v1", tags=["inference"])
+_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def _event_stream(frames: Any) -> StreamingResponse:
+    return StreamingResponse(frames, media_type="text/event-stream", headers=_SSE_HEADERS)
+
+
+@router.post("/chat/completions", response_model=None)
+async def chat_completions(
+    body: ChatCompletionRequest, principal: PrincipalDep, gateway: GatewayDep
+) -> dict[str, Any] | StreamingResponse:
+    if body.stream:
+        return _event_stream(await gateway.stream_chat(body, principal))
+    return await gateway.chat(body, principal)
+
+
+@router.post("/completions", response_model=None)
+async def completions(
+    body: CompletionRequest, principal: PrincipalDep, gateway: GatewayDep
+) -> dict[str, Any] | StreamingResponse:
+    if body.stream:
+        return _event_stream(await gateway.stream_complete(body, principal))
+    return await gateway.complete(body, principal)
+
+
+@router.post("/embeddings")
+async def embeddings(body: EmbeddingRequest, principal: PrincipalDep, gateway: GatewayDep) -> dict[str, Any]:
+    return await gateway.embed(body, principal)

@@ -1,0 +1,201 @@
+"""Resolves a model for a caller, calls its backend, meters the call, shapes the answer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from modelyard.backends.base import EmbeddingBackend, StreamChunk, TextBackend, Usage
+from modelyard.backends.pool import BackendPool
+from modelyard.catalog import CatalogService
+from modelyard.errors import InvalidRequest, ModelyardError
+from modelyard.gateway import render
+from modelyard.gateway.metering import Meter
+from modelyard.gateway.params import (
+    completion_prompts,
+    embedding_inputs,
+    generation_params,
+    to_messages,
+)
+from modelyard.gateway.protocol import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
+from modelyard.tenancy import Principal
+from modelyard.usage import UsageRecorder
+
+__all__ = ["GatewayService"]
+
+log = logging.getLogger(__name__)
+
+Frames = AsyncIterator[str]
+_TASK_OF_ENDPOINT = {"chat": "chat", "completions": "chat", "embeddings": "embedding"}
+
+
+class GatewayService:
+    def __init__(self, catalog: CatalogService, pool: BackendPool, usage: UsageRecorder) -> None:
+        self._catalog = catalog
+        self._pool = pool
+        self._usage = usage
+
+    async def _resolve(self, model: str, principal: Principal, endpoint: str, meter: Meter) -> Any:
+        record = self._catalog.get_visible(model, principal)
+        meter.bind(record)
+        if record.task != _TASK_OF_ENDPOINT[endpoint]:
+            raise InvalidRequest(
+                f"model '{model}' serves the '{record.task}' task and cannot answer /v1/{endpoint}",
+                param="model",
+                code="wrong_model_task",
+            )
+        return await self._pool.get(self._catalog.spec_for(record))
+
+    # -- non-streaming -------------------------------------------------------
+    async def chat(self, request: ChatCompletionRequest, principal: Principal) -> dict[str, Any]:
+        meter = Meter(self._usage, principal, request.model, "chat")
+        try:
+            backend: TextBackend = await self._resolve(request.model, principal, "chat", meter)
+            params = generation_params(request, _accepted(backend))
+            result = await backend.chat(to_messages(request), params)
+        except BaseException as exc:
+            meter.failure(exc)
+            raise
+        meter.success(result.usage)
+        return render.chat_completion(request.model, result)
+
+    async def complete(self, request: CompletionRequest, principal: Principal) -> dict[str, Any]:
+        meter = Meter(self._usage, principal, request.model, "completions")
+        try:
+            backend: TextBackend = await self._resolve(request.model, principal, "completions", meter)
+            params = generation_params(request, _accepted(backend))
+            result = await _complete_all(backend, completion_prompts(request), params, request.echo)
+        except BaseException as exc:
+            meter.failure(exc)
+            raise
+        meter.success(result.usage)
+        return render.text_completion(request.model, result)
+
+    async def embed(self, request: EmbeddingRequest, principal: Principal) -> dict[str, Any]:
+        meter = Meter(self._usage, principal, request.model, "embeddings")
+        try:
+            backend: EmbeddingBackend = await self._resolve(request.model, principal, "embeddings", meter)
+            result = await backend.embed(embedding_inputs(request))
+        except BaseException as exc:
+            meter.failure(exc)
+            raise
+        meter.success(result.usage)
+        return render.embedding_list(request.model, result, request.encoding_format)
+
+    # -- streaming -----------------------------------------------------------
+    async def stream_chat(self, request: ChatCompletionRequest, principal: Principal) -> Frames:
+        meter = Meter(self._usage, principal, request.model, "chat")
+        ids = render.StreamIds("chatcmpl")
+
+        async def open_stream() -> AsyncIterator[StreamChunk | Usage]:
+            backend: TextBackend = await self._resolve(request.model, principal, "chat", meter)
+            return backend.stream_chat(to_messages(request), generation_params(request, _accepted(backend)))
+
+        def frame(item: StreamChunk | None, usage: Usage | None) -> dict[str, Any]:
+            if item is None and usage is None:
+                return render.chat_chunk(ids, request.model, None, role=True)
+            return render.chat_chunk(ids, request.model, item, usage=usage)
+
+        return await _primed(open_stream, frame, meter)
+
+    async def stream_complete(self, request: CompletionRequest, principal: Principal) -> Frames:
+        meter = Meter(self._usage, principal, request.model, "completions")
+        ids = render.StreamIds("cmpl")
+
+        async def open_stream() -> AsyncIterator[StreamChunk | Usage]:
+            backend: TextBackend = await self._resolve(request.model, principal, "completions", meter)
+            prompt = completion_prompts(request)[0]
+            return backend.stream_complete(prompt, generation_params(request, _accepted(backend)))
+
+        def frame(item: StreamChunk | None, usage: Usage | None) -> dict[str, Any] | None:
+            if item is None and usage is None:
+                return None
+            return render.completion_chunk(ids, request.model, item, usage=usage)
+
+        return await _primed(open_stream, frame, meter)
+
+
+def _accepted(backend: object) -> frozenset[str]:
+    return frozenset(getattr(backend, "accepted_extra", frozenset()))
+
+
+async def _complete_all(backend: TextBackend, prompts: list[str], params: Any, echo: bool) -> Any:
+    from modelyard.backends.base import Choice, Generation
+
+    choices: list[Choice] = []
+    prompt_tokens = completion_tokens = 0
+    for prompt in prompts:
+        result = await backend.complete(prompt, params)
+        for choice in result.choices:
+            text = prompt + choice.text if echo else choice.text
+            choices.append(Choice(len(choices), text, choice.finish_reason))
+        prompt_tokens += result.usage.prompt_tokens
+        completion_tokens += result.usage.completion_tokens
+    return Generation(choices, Usage(prompt_tokens, completion_tokens))
+
+
+async def _primed(
+    open_stream: Callable[[], Any],
+    frame: Callable[[StreamChunk | None, Usage | None], dict[str, Any] | None],
+    meter: Meter,
+) -> Frames:
+    """Start the stream before answering, so early errors still get a proper HTTP status."""
+    try:
+        stream = await open_stream()
+        first = await anext(stream)
+    except StopAsyncIteration:
+        first, stream = None, _empty()
+    except BaseException as exc:
+        meter.failure(exc)
+        raise
+    return _frames(stream, first, frame, meter)
+
+
+async def _empty() -> AsyncIterator[StreamChunk | Usage]:
+    return
+    yield  # pragma: no cover - makes this an async generator
+
+
+async def _frames(
+    stream: AsyncIterator[StreamChunk | Usage],
+    first: StreamChunk | Usage | None,
+    frame: Callable[[StreamChunk | None, Usage | None], dict[str, Any] | None],
+    meter: Meter,
+) -> Frames:
+    usage: Usage | None = None
+    try:
+        opening = frame(None, None)
+        if opening is not None:
+            yield render.sse(opening)
+        item = first
+        while item is not None:
+            if isinstance(item, Usage):
+                usage = item
+            else:
+                yield render.sse(frame(item, None))  # type: ignore[arg-type]
+            item = await anext(stream, None)
+        usage = usage or Usage(0, 0)
+        yield render.sse(frame(None, usage))  # type: ignore[arg-type]
+        yield render.DONE_FRAME
+        meter.success(usage)
+    except ModelyardError as exc:
+        # Headers are sent already: the error travels as an SSE event, as OpenAI does.
+        meter.failure(exc, usage)
+        yield render.error_frame(exc.to_body())
+    except Exception as exc:
+        log.exception("stream failed")
+        meter.failure(exc, usage)
+        yield render.error_frame(ModelyardError("the stream failed").to_body())
+    except BaseException:
+        # The client went away (or the server is stopping): meter what was produced.
+        meter.aborted(usage)
+        raise
+    finally:
+        await _aclose(stream)
+
+
+async def _aclose(stream: object) -> None:
+    close = getattr(stream, "aclose", None)
+    if close is not None:
+        await close()

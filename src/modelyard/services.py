@@ -1,0 +1,68 @@
+"""The service container built once per process and shared by routes and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from modelyard.backends.base import BackendContext
+from modelyard.backends.pool import BackendPool
+from modelyard.catalog import CatalogService
+from modelyard.catalog.secrets import SecretBox, load_or_create_key
+from modelyard.config import Settings
+from modelyard.gateway.service import GatewayService
+from modelyard.store import Database
+from modelyard.tenancy import TenancyService
+from modelyard.usage import UsageRecorder
+
+__all__ = ["Services", "build_services"]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    tenancy: TenancyService
+    catalog: CatalogService
+    pool: BackendPool
+    usage: UsageRecorder
+    gateway: GatewayService
+
+    async def start(self) -> None:
+        await self.usage.start()
+
+    async def stop(self) -> None:
+        await self.usage.stop()
+        await self.pool.close()
+        self.db.dispose()
+
+
+def backend_context(settings: Settings) -> BackendContext:
+    return BackendContext(
+        models_dir=settings.resolved_models_dir,
+        torch_dtype=settings.torch_dtype,
+        torch_threads=settings.torch_threads,
+        upstream_timeout_s=settings.upstream_timeout_s,
+        upstream_connect_timeout_s=settings.upstream_connect_timeout_s,
+    )
+
+
+def build_services(settings: Settings) -> Services:
+    """Open the store (migrating it), and wire every service; loads no model."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url)
+    db.migrate()
+    secrets = SecretBox(load_or_create_key(settings.secret_key, settings.secret_key_file))
+    catalog = CatalogService(db, secrets)
+    if settings.builtin_models:
+        catalog.ensure_builtins()
+    pool = BackendPool(backend_context(settings), max_loaded=settings.max_loaded_models)
+    usage = UsageRecorder(db, flush_interval_s=settings.usage_flush_interval_s)
+    return Services(
+        settings=settings,
+        db=db,
+        tenancy=TenancyService(db, cache_ttl_s=settings.key_cache_ttl_s),
+        catalog=catalog,
+        pool=pool,
+        usage=usage,
+        gateway=GatewayService(catalog, pool, usage),
+    )

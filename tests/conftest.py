@@ -1,0 +1,108 @@
+"""Shared fixtures: a store on SQLite and on PostgreSQL, an app, keys, tiny models."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from modelyard.app import create_app
+from modelyard.config import Settings
+
+PG_ADMIN_URL = os.environ.get("MODELYARD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+TEST_CACHE = Path(os.environ.get("MODELYARD_TEST_CACHE", Path.home() / ".cache" / "modelyard-tests"))
+
+
+def _pg_available() -> bool:
+    import psycopg
+
+    try:
+        psycopg.connect(PG_ADMIN_URL, connect_timeout=3).close()
+        return True
+    except psycopg.Error:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_available() -> bool:
+    available = _pg_available()
+    if not available and os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL is required in CI but {PG_ADMIN_URL} is unreachable")
+    return available
+
+
+@pytest.fixture
+def postgres_url(pg_available: bool) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    if not pg_available:
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
+    import psycopg
+
+    name = f"modelyard_test_{secrets.token_hex(6)}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'modelyard.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        home=tmp_path / "home",
+        database_url=database_url,
+        models_dir=TEST_CACHE / "models",
+        usage_flush_interval_s=0.05,
+    )
+
+
+@dataclass
+class Platform:
+    """A running app (in-process) with an admin key and one tenant."""
+
+    client: TestClient
+    settings: Settings
+    admin_key: str
+    tenant_key: str
+
+    def headers(self, key: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key or self.tenant_key}"}
+
+    def new_tenant(self, name: str) -> str:
+        response = self.client.post("/v1/admin/tenants", json={"name": name}, headers=self.headers(self.admin_key))
+        assert response.status_code == 201, response.text
+        return response.json()["key"]["key"]
+
+    def flush_usage(self) -> None:
+        services = self.client.app.state.services
+        self.client.portal.call(services.usage.flush)
+
+
+@pytest.fixture
+def platform(settings: Settings) -> Iterator[Platform]:
+    app = create_app(settings)
+    with TestClient(app) as client:
+        issued = app.state.services.tenancy.ensure_admin_key(settings.admin_key_file)
+        assert issued is not None
+        platform = Platform(client=client, settings=settings, admin_key=issued.key, tenant_key="")
+        platform.tenant_key = platform.new_tenant("acme")
+        yield platform
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.helpers.tiny_models import build_tiny_causal_lm
+
+    return build_tiny_causal_lm(tmp_path_factory.mktemp("tiny") / "tiny-llama")

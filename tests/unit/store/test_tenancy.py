@@ -1,0 +1,83 @@
+"""Tenants and keys on both databases: keys hashed, shown once, revocable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from modelyard.errors import AuthenticationFailed, Conflict, InvalidRequest, NotFound
+from modelyard.store import ApiKey, Database
+from modelyard.tenancy import TenancyService
+from modelyard.tenancy.keys import KEY_PATTERN, hash_key
+
+
+@pytest.fixture
+def tenancy(database_url: str) -> TenancyService:
+    db = Database(database_url)
+    db.migrate()
+    return TenancyService(db, cache_ttl_s=60)
+
+
+def test_tenant_gets_a_working_first_key(tenancy: TenancyService) -> None:
+    tenant, issued = tenancy.create_tenant("acme")
+    assert KEY_PATTERN.match(issued.key)
+    principal = tenancy.authenticate(issued.key)
+    assert (principal.tenant_id, principal.tenant_name, principal.role) == (tenant.id, "acme", "member")
+
+
+def test_key_is_stored_only_as_its_hash(tenancy: TenancyService, database_url: str) -> None:
+    _, issued = tenancy.create_tenant("acme")
+    db = Database(database_url)
+    with db.engine.connect() as conn:
+        dump = " ".join(str(row) for row in conn.execute(text("select * from api_keys")))
+    assert issued.key not in dump and issued.key.split("-")[2] not in dump
+    with db.session() as session:
+        assert session.scalars(select(ApiKey)).one().key_hash == hash_key(issued.key)
+    db.dispose()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["", "nonsense", "my-000000000000-" + "0" * 48, "Bearer x", "my-abc-def"],
+)
+def test_wrong_and_malformed_keys_fail(tenancy: TenancyService, bad: str) -> None:
+    tenancy.create_tenant("acme")
+    with pytest.raises(AuthenticationFailed):
+        tenancy.authenticate(bad)
+
+
+def test_right_id_wrong_secret_fails_even_when_cached(tenancy: TenancyService) -> None:
+    _, issued = tenancy.create_tenant("acme")
+    tenancy.authenticate(issued.key)  # now cached
+    forged = issued.key[:-1] + ("0" if issued.key[-1] != "0" else "1")
+    with pytest.raises(AuthenticationFailed):
+        tenancy.authenticate(forged)
+
+
+def test_revoked_key_fails_at_once(tenancy: TenancyService) -> None:
+    _, issued = tenancy.create_tenant("acme")
+    tenancy.authenticate(issued.key)
+    tenancy.revoke_key(issued.id)
+    with pytest.raises(AuthenticationFailed):
+        tenancy.authenticate(issued.key)
+
+
+def test_tenant_names_are_validated_and_unique(tenancy: TenancyService) -> None:
+    tenancy.create_tenant("acme")
+    with pytest.raises(Conflict):
+        tenancy.create_tenant("acme")
+    with pytest.raises(InvalidRequest):
+        tenancy.create_tenant("Bad Name!")
+    with pytest.raises(NotFound):
+        tenancy.create_key(tenant="nobody")
+
+
+def test_admin_bootstrap_happens_once(tenancy: TenancyService, tmp_path: Path) -> None:
+    key_file = tmp_path / "admin.key"
+    issued = tenancy.ensure_admin_key(key_file)
+    assert issued is not None and key_file.read_text().strip() == issued.key
+    assert key_file.stat().st_mode & 0o077 == 0
+    assert tenancy.authenticate(issued.key).is_admin
+    assert tenancy.ensure_admin_key(key_file) is None
