@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from modelyard.cli.client import ApiClient
+from modelyard.cli.client import ApiClient, console
 from modelyard.config import Settings
 
 __all__ = ["keys_app", "tenants_app"]
@@ -31,7 +30,7 @@ def list_tenants(api_key: str | None = ApiKeyOpt) -> None:
     table = Table("name", "id")
     for tenant in data:
         table.add_row(tenant["name"], tenant["id"])
-    Console().print(table)
+    console().print(table)
 
 
 @keys_app.command("create")
@@ -54,7 +53,7 @@ def list_keys(tenant: str = typer.Option(..., "--tenant"), api_key: str | None =
     table = Table("id", "role", "name", "revoked")
     for key in data:
         table.add_row(key["id"], key["role"], key["name"], "yes" if key["revoked_at"] else "")
-    Console().print(table)
+    console().print(table)
 
 
 @keys_app.command("revoke")

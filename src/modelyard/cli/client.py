@@ -6,12 +6,20 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import sys
+
 import httpx
 import typer
+from rich.console import Console
 
 from modelyard.config import Settings
 
-__all__ = ["ApiClient", "fail"]
+__all__ = ["ApiClient", "console", "fail"]
+
+
+def console() -> Console:
+    # Piped output keeps whole rows: scripts grep it, and 80 columns would wrap ids.
+    return Console() if sys.stdout.isatty() else Console(width=240)
 
 
 def fail(message: str) -> typer.Exit:

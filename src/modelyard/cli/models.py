@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from modelyard.cli.client import ApiClient
+from modelyard.cli.client import ApiClient, console
 from modelyard.config import Settings
 
 __all__ = ["models_app"]
@@ -89,13 +88,13 @@ def list_models(api_key: str | None = ApiKeyOpt) -> None:
         table.add_row(model["id"], card["task"], card["provider"], params, str(card["context_length"] or "-"),
                       card["licence"], f"{card['price_input_per_1k']:g}", f"{card['price_output_per_1k']:g}",
                       card["status"])
-    Console().print(table)
+    console().print(table)
 
 
 @models_app.command("show")
 def show_model(name: str, api_key: str | None = ApiKeyOpt) -> None:
     model = ApiClient(Settings(), api_key=api_key).request("GET", f"/v1/models/{name}")
-    Console().print_json(data=model)
+    console().print_json(data=model)
 
 
 @models_app.command("remove")

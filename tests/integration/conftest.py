@@ -1,0 +1,82 @@
+"""A real `modelyard serve` process on a loopback port, as a user would start it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import TEST_CACHE
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    admin_key: str
+    home: Path
+    env: dict[str, str]
+
+    def cli(self, *args: str, key: str | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        env = {**self.env, "MODELYARD_API_KEY": key or self.admin_key}
+        return subprocess.run(
+            [sys.executable, "-m", "modelyard", *args],
+            env=env, input=stdin, capture_output=True, text=True, timeout=600,
+        )
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not become healthy:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    home = tmp_path_factory.mktemp("live-home")
+    port = free_port()
+    env = {
+        **os.environ,
+        "MODELYARD_HOME": str(home),
+        "MODELYARD_PORT": str(port),
+        "MODELYARD_MODELS_DIR": str(TEST_CACHE / "models"),
+        "MODELYARD_BASE_URL": f"http://127.0.0.1:{port}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = home / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "modelyard", "serve", "--no-import-builtins"],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base_url, process, log)
+        admin_key = (home / "admin.key").read_text().strip()
+        yield LiveServer(base_url=base_url, admin_key=admin_key, home=home, env=env)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
