@@ -8,17 +8,25 @@ from importlib import import_module
 from modelyard.backends.base import BackendContext, EmbeddingBackend, ModelSpec, TextBackend
 from modelyard.errors import InvalidRequest
 
-__all__ = ["BUILTIN_BACKEND_MODULES", "Backend", "BackendFactory", "create_backend", "register_backend", "registered_backends"]
+__all__ = [
+    "BUILTIN_BACKEND_MODULES",
+    "Backend",
+    "BackendFactory",
+    "create_backend",
+    "register_backend",
+    "registered_backends",
+]
 
 Backend = TextBackend | EmbeddingBackend
 BackendFactory = Callable[[ModelSpec, BackendContext], Backend]
 
-# Imported on first use so that the registry fills itself without importing torch early.
-BUILTIN_BACKEND_MODULES = (
-    "modelyard.backends.transformers",
-    "modelyard.backends.sentence_transformers",
-    "modelyard.backends.openai_compatible",
-)
+# A built-in backend's module is imported the first time a model needs it, so that a
+# gateway serving only remote models never imports torch.
+BUILTIN_BACKEND_MODULES = {
+    "transformers": "modelyard.backends.transformers",
+    "sentence-transformers": "modelyard.backends.sentence_transformers",
+    "openai-compatible": "modelyard.backends.openai_compatible",
+}
 _FACTORIES: dict[str, BackendFactory] = {}
 
 
@@ -32,18 +40,13 @@ def register_backend(name: str) -> Callable[[BackendFactory], BackendFactory]:
     return decorator
 
 
-def _load_builtins() -> None:
-    for module in BUILTIN_BACKEND_MODULES:
-        import_module(module)
-
-
 def registered_backends() -> list[str]:
-    _load_builtins()
-    return sorted(_FACTORIES)
+    return sorted(set(_FACTORIES) | set(BUILTIN_BACKEND_MODULES))
 
 
 def create_backend(spec: ModelSpec, context: BackendContext) -> Backend:
-    _load_builtins()
+    if spec.backend not in _FACTORIES and spec.backend in BUILTIN_BACKEND_MODULES:
+        import_module(BUILTIN_BACKEND_MODULES[spec.backend])
     factory = _FACTORIES.get(spec.backend)
     if factory is None:
         raise InvalidRequest(f"unknown backend '{spec.backend}'", param="backend")
