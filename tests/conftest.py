@@ -81,7 +81,9 @@ class Platform:
         return {"Authorization": f"Bearer {key or self.tenant_key}"}
 
     def new_tenant(self, name: str) -> str:
-        response = self.client.post("/v1/admin/tenants", json={"name": name}, headers=self.headers(self.admin_key))
+        response = self.client.post(
+            "/v1/admin/tenants", json={"name": name}, headers=self.headers(self.admin_key)
+        )
         assert response.status_code == 201, response.text
         return response.json()["key"]["key"]
 

@@ -34,7 +34,11 @@ class LiveServer:
         env = {**self.env, "MODELYARD_API_KEY": key or self.admin_key}
         return subprocess.run(
             [sys.executable, "-m", "modelyard", *args],
-            env=env, input=stdin, capture_output=True, text=True, timeout=600,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
 
 
@@ -67,7 +71,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "modelyard", "serve", "--no-import-builtins"],
-            env=env, stdout=out, stderr=subprocess.STDOUT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     base_url = f"http://127.0.0.1:{port}"
     try:

@@ -30,13 +30,20 @@ class KeyIn(BaseModel):
 
 
 def _tenant(tenant: Tenant) -> dict[str, Any]:
-    return {"object": "tenant", "id": tenant.id, "name": tenant.name,
-            "created_at": int(tenant.created_at.timestamp())}
+    return {
+        "object": "tenant",
+        "id": tenant.id,
+        "name": tenant.name,
+        "created_at": int(tenant.created_at.timestamp()),
+    }
 
 
 def _key(key: ApiKey) -> dict[str, Any]:
     return {
-        "object": "api_key", "id": key.id, "name": key.name, "role": key.role,
+        "object": "api_key",
+        "id": key.id,
+        "name": key.name,
+        "role": key.role,
         "created_at": int(key.created_at.timestamp()),
         "revoked_at": int(key.revoked_at.timestamp()) if key.revoked_at else None,
     }
@@ -44,8 +51,13 @@ def _key(key: ApiKey) -> dict[str, Any]:
 
 def _issued(issued: IssuedKey) -> dict[str, Any]:
     # The plaintext key is returned exactly once, here.
-    return {"object": "api_key", "id": issued.id, "tenant": issued.tenant,
-            "role": issued.role, "key": issued.key}
+    return {
+        "object": "api_key",
+        "id": issued.id,
+        "tenant": issued.tenant,
+        "role": issued.role,
+        "key": issued.key,
+    }
 
 
 @router.post("/tenants", status_code=201)

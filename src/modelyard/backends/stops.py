@@ -29,7 +29,10 @@ class StopMatcher:
             emit, self._buffer = self._buffer[:cut], ""
             return emit
         keep = self._held_suffix()
-        emit, self._buffer = self._buffer[: len(self._buffer) - keep], self._buffer[len(self._buffer) - keep :]
+        emit, self._buffer = (
+            self._buffer[: len(self._buffer) - keep],
+            self._buffer[len(self._buffer) - keep :],
+        )
         return emit
 
     def flush(self) -> str:

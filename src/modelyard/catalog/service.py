@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+
 from sqlalchemy import or_, select
 
 from modelyard.backends.base import ModelSpec
@@ -145,4 +146,3 @@ def to_model_object(record: ModelRecord) -> ModelObject:
             owner="tenant" if record.owner_tenant_id else "platform",
         ),
     )
-

@@ -12,7 +12,9 @@ __all__ = ["keys_app", "tenants_app"]
 
 tenants_app = typer.Typer(help="Create and list tenants (admin key).", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys (admin key).", no_args_is_help=True)
-ApiKeyOpt = typer.Option(None, "--api-key", help="Admin key (default: MODELYARD_API_KEY or <home>/admin.key).")
+ApiKeyOpt = typer.Option(
+    None, "--api-key", help="Admin key (default: MODELYARD_API_KEY or <home>/admin.key)."
+)
 
 
 @tenants_app.command("create")

@@ -31,8 +31,13 @@ def chat(
         if not line.strip():
             break
         history.append({"role": "user", "content": line})
-        body = {"model": model, "messages": history, "stream": True,
-                "temperature": temperature, "max_tokens": max_tokens}
+        body = {
+            "model": model,
+            "messages": history,
+            "stream": True,
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+        }
         typer.echo(f"{model}> ", nl=False)
         answer = []
         for event in client.stream_sse("/v1/chat/completions", body):

@@ -20,13 +20,24 @@ ApiKeyOpt = typer.Option(None, "--api-key", help="Default: MODELYARD_API_KEY or 
 
 
 def _card_options(
-    task: str, provider: str | None, licence: str, context: int | None,
-    price_in: float, price_out: float, tags: list[str] | None, description: str,
+    task: str,
+    provider: str | None,
+    licence: str,
+    context: int | None,
+    price_in: float,
+    price_out: float,
+    tags: list[str] | None,
+    description: str,
 ) -> dict[str, Any]:
     return {
-        "task": task, "provider": provider, "licence": licence, "context_length": context,
-        "price_input_per_1k": price_in, "price_output_per_1k": price_out,
-        "tags": tags or [], "description": description,
+        "task": task,
+        "provider": provider,
+        "licence": licence,
+        "context_length": context,
+        "price_input_per_1k": price_in,
+        "price_output_per_1k": price_out,
+        "tags": tags or [],
+        "description": description,
     }
 
 
@@ -45,13 +56,24 @@ def add_local(
     name: str,
     path: Path = typer.Option(..., "--path", help="A local Hugging Face folder (safetensors)."),
     prompt_format: str = typer.Option("default", "--prompt-format", help="default or chat_template."),
-    task: str = TaskOpt, provider: str | None = ProviderOpt, licence: str = LicenceOpt,
-    context: int | None = ContextOpt, price_in: float = PriceInOpt, price_out: float = PriceOutOpt,
-    tags: list[str] | None = TagOpt, description: str = DescriptionOpt, api_key: str | None = ApiKeyOpt,
+    task: str = TaskOpt,
+    provider: str | None = ProviderOpt,
+    licence: str = LicenceOpt,
+    context: int | None = ContextOpt,
+    price_in: float = PriceInOpt,
+    price_out: float = PriceOutOpt,
+    tags: list[str] | None = TagOpt,
+    description: str = DescriptionOpt,
+    api_key: str | None = ApiKeyOpt,
 ) -> None:
     """Register a local folder of safetensors weights."""
-    body = {"kind": "local", "id": name, "path": str(path.resolve()), "prompt_format": prompt_format,
-            **_card_options(task, provider, licence, context, price_in, price_out, tags, description)}
+    body = {
+        "kind": "local",
+        "id": name,
+        "path": str(path.resolve()),
+        "prompt_format": prompt_format,
+        **_card_options(task, provider, licence, context, price_in, price_out, tags, description),
+    }
     model = ApiClient(Settings(), api_key=api_key).request("POST", "/v1/models", json=body)
     typer.echo(f"Registered {model['id']} ({model['card']['parameters'] or '?'} parameters).")
 
@@ -62,17 +84,32 @@ def add_remote(
     base_url: str = typer.Option(..., "--base-url", help="e.g. https://api.example.com/v1"),
     upstream_model: str = typer.Option(..., "--upstream-model", help="The model's name at the provider."),
     provider_key: str | None = typer.Option(
-        None, "--provider-key", envvar="MODELYARD_PROVIDER_KEY",
-        help="The provider's API key; prefer the env var so it stays out of shell history."),
+        None,
+        "--provider-key",
+        envvar="MODELYARD_PROVIDER_KEY",
+        help="The provider's API key; prefer the env var so it stays out of shell history.",
+    ),
     timeout: float | None = typer.Option(None, "--timeout"),
-    task: str = TaskOpt, provider: str | None = ProviderOpt, licence: str = LicenceOpt,
-    context: int | None = ContextOpt, price_in: float = PriceInOpt, price_out: float = PriceOutOpt,
-    tags: list[str] | None = TagOpt, description: str = DescriptionOpt, api_key: str | None = ApiKeyOpt,
+    task: str = TaskOpt,
+    provider: str | None = ProviderOpt,
+    licence: str = LicenceOpt,
+    context: int | None = ContextOpt,
+    price_in: float = PriceInOpt,
+    price_out: float = PriceOutOpt,
+    tags: list[str] | None = TagOpt,
+    description: str = DescriptionOpt,
+    api_key: str | None = ApiKeyOpt,
 ) -> None:
     """Register a remote OpenAI-compatible provider's model; its key is stored encrypted."""
-    body = {"kind": "remote", "id": name, "base_url": base_url, "upstream_model": upstream_model,
-            "api_key": provider_key, "timeout_s": timeout,
-            **_card_options(task, provider, licence, context, price_in, price_out, tags, description)}
+    body = {
+        "kind": "remote",
+        "id": name,
+        "base_url": base_url,
+        "upstream_model": upstream_model,
+        "api_key": provider_key,
+        "timeout_s": timeout,
+        **_card_options(task, provider, licence, context, price_in, price_out, tags, description),
+    }
     model = ApiClient(Settings(), api_key=api_key).request("POST", "/v1/models", json=body)
     typer.echo(f"Registered {model['id']} -> {upstream_model} at {base_url}.")
 
@@ -85,9 +122,17 @@ def list_models(api_key: str | None = ApiKeyOpt) -> None:
     for model in data:
         card = model["card"]
         params = f"{card['parameters'] / 1e6:.0f}M" if card["parameters"] else "-"
-        table.add_row(model["id"], card["task"], card["provider"], params, str(card["context_length"] or "-"),
-                      card["licence"], f"{card['price_input_per_1k']:g}", f"{card['price_output_per_1k']:g}",
-                      card["status"])
+        table.add_row(
+            model["id"],
+            card["task"],
+            card["provider"],
+            params,
+            str(card["context_length"] or "-"),
+            card["licence"],
+            f"{card['price_input_per_1k']:g}",
+            f"{card['price_output_per_1k']:g}",
+            card["status"],
+        )
     console().print(table)
 
 

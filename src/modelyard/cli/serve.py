@@ -33,8 +33,9 @@ def _import_builtins_in_background(settings: Settings) -> None:
 def serve(
     host: str | None = typer.Option(None, "--host", help="Default 127.0.0.1 (MODELYARD_HOST)."),
     port: int | None = typer.Option(None, "--port", help="Default 8600 (MODELYARD_PORT)."),
-    import_builtins: bool = typer.Option(True, "--import-builtins/--no-import-builtins",
-                                         help="Convert gemma-3-270m at start if needed."),
+    import_builtins: bool = typer.Option(
+        True, "--import-builtins/--no-import-builtins", help="Convert gemma-3-270m at start if needed."
+    ),
 ) -> None:
     """Start the platform with its embedded defaults (SQLite and folders under MODELYARD_HOME)."""
     import uvicorn
@@ -52,5 +53,10 @@ def serve(
     typer.echo(f"modelyard {settings.resolved_base_url}  home={settings.home}")
     if import_builtins and settings.builtin_models:
         _import_builtins_in_background(settings)
-    uvicorn.run(create_app(settings, services), host=settings.host, port=settings.port,
-                log_level="warning", access_log=False)
+    uvicorn.run(
+        create_app(settings, services),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+    )

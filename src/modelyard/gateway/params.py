@@ -57,9 +57,7 @@ def generation_params(
     }
     for name in extra:
         if name not in accepted_extra:
-            raise UnsupportedParameter(
-                f"'{name}' is not supported by model '{request.model}'", param=name
-            )
+            raise UnsupportedParameter(f"'{name}' is not supported by model '{request.model}'", param=name)
     max_tokens = getattr(request, "max_completion_tokens", None) or request.max_tokens
     return GenerationParams(
         max_tokens=max_tokens,

@@ -29,7 +29,14 @@ PASS_THROUGH_FIELDS = (
     "user",
 )
 # Accepted only when they ask for nothing (None/False), since no backend here does them.
-UNSUPPORTED_FIELDS = ("functions", "function_call", "parallel_tool_calls", "audio", "modalities", "prediction")
+UNSUPPORTED_FIELDS = (
+    "functions",
+    "function_call",
+    "parallel_tool_calls",
+    "audio",
+    "modalities",
+    "prediction",
+)
 
 
 class _Request(BaseModel):

@@ -70,20 +70,32 @@ def chat_completion(model: str, result: Generation) -> dict[str, Any]:
     }
 
 
-def chat_chunk(ids: StreamIds, model: str, chunk: StreamChunk | None, *, role: bool = False,
-               usage: Usage | None = None, index: int = 0) -> dict[str, Any]:
+def chat_chunk(
+    ids: StreamIds,
+    model: str,
+    chunk: StreamChunk | None,
+    *,
+    role: bool = False,
+    usage: Usage | None = None,
+    index: int = 0,
+) -> dict[str, Any]:
     choices: list[dict[str, Any]] = []
     if chunk is not None or role:
         delta: dict[str, Any] = {"role": "assistant", "content": ""} if role else {"content": chunk.text}
-        choices.append({
-            "index": chunk.index if chunk else index,
-            "delta": delta,
-            "finish_reason": chunk.finish_reason if chunk else None,
-            "logprobs": None,
-        })
+        choices.append(
+            {
+                "index": chunk.index if chunk else index,
+                "delta": delta,
+                "finish_reason": chunk.finish_reason if chunk else None,
+                "logprobs": None,
+            }
+        )
     body: dict[str, Any] = {
-        "id": ids.id, "object": "chat.completion.chunk", "created": ids.created,
-        "model": model, "choices": choices,
+        "id": ids.id,
+        "object": "chat.completion.chunk",
+        "created": ids.created,
+        "model": model,
+        "choices": choices,
     }
     if usage is not None:
         body["usage"] = usage_dict(usage)
@@ -104,15 +116,20 @@ def text_completion(model: str, result: Generation) -> dict[str, Any]:
     }
 
 
-def completion_chunk(ids: StreamIds, model: str, chunk: StreamChunk | None,
-                     usage: Usage | None = None) -> dict[str, Any]:
+def completion_chunk(
+    ids: StreamIds, model: str, chunk: StreamChunk | None, usage: Usage | None = None
+) -> dict[str, Any]:
     choices = (
         [{"index": chunk.index, "text": chunk.text, "finish_reason": chunk.finish_reason, "logprobs": None}]
-        if chunk is not None else []
+        if chunk is not None
+        else []
     )
     body: dict[str, Any] = {
-        "id": ids.id, "object": "text_completion", "created": ids.created,
-        "model": model, "choices": choices,
+        "id": ids.id,
+        "object": "text_completion",
+        "created": ids.created,
+        "model": model,
+        "choices": choices,
     }
     if usage is not None:
         body["usage"] = usage_dict(usage)

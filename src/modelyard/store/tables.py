@@ -57,9 +57,7 @@ class ModelRecord(Base):
     __tablename__ = "models"
 
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    owner_tenant_id: Mapped[str | None] = mapped_column(
-        ForeignKey("tenants.id"), nullable=True, index=True
-    )
+    owner_tenant_id: Mapped[str | None] = mapped_column(ForeignKey("tenants.id"), nullable=True, index=True)
     backend: Mapped[str] = mapped_column(String(40))
     task: Mapped[str] = mapped_column(String(20))
     provider: Mapped[str] = mapped_column(String(80))
@@ -91,6 +89,4 @@ class UsageEvent(Base):
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
     status_code: Mapped[int] = mapped_column(Integer)
     cost: Mapped[float] = mapped_column(Float, default=0.0)
-    created_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utcnow, index=True
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

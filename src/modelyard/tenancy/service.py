@@ -41,9 +41,7 @@ class TenancyService:
     # -- tenants -------------------------------------------------------------
     def create_tenant(self, name: str) -> tuple[Tenant, IssuedKey]:
         if not _TENANT_NAME.match(name):
-            raise InvalidRequest(
-                "tenant name must be 1-63 lowercase letters, digits or '-'", param="name"
-            )
+            raise InvalidRequest("tenant name must be 1-63 lowercase letters, digits or '-'", param="name")
         with self._db.session() as session:
             if session.scalar(select(Tenant).where(Tenant.name == name)):
                 raise Conflict(f"tenant '{name}' already exists", param="name")
@@ -70,9 +68,7 @@ class TenancyService:
         key_id, key = new_key()
 
         with self._db.session() as session:
-            session.add(
-                ApiKey(id=key_id, tenant_id=owner.id, name=name, key_hash=hash_key(key), role=role)
-            )
+            session.add(ApiKey(id=key_id, tenant_id=owner.id, name=name, key_hash=hash_key(key), role=role))
         return IssuedKey(id=key_id, tenant=tenant, role=role, key=key)
 
     def list_keys(self, tenant: str) -> list[ApiKey]:

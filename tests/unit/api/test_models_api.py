@@ -27,13 +27,23 @@ def _folder(tmp_path: Path, *, weights: str = "safetensors", config: dict | None
 
 
 def test_builtin_models_have_cards(platform: Platform) -> None:
-    models = {m["id"]: m for m in platform.client.get("/v1/models", headers=platform.headers()).json()["data"]}
+    models = {
+        m["id"]: m for m in platform.client.get("/v1/models", headers=platform.headers()).json()["data"]
+    }
     gemma, minilm = models["gemma-3-270m"], models["all-minilm-l6-v2"]
     assert gemma["object"] == "model" and gemma["card"]["task"] == "chat"
     assert minilm["card"]["task"] == "embedding"
     for card in (gemma["card"], minilm["card"]):
-        assert {"provider", "parameters", "context_length", "licence", "price_input_per_1k",
-                "price_output_per_1k", "tags", "status"} <= set(card)
+        assert {
+            "provider",
+            "parameters",
+            "context_length",
+            "licence",
+            "price_input_per_1k",
+            "price_output_per_1k",
+            "tags",
+            "status",
+        } <= set(card)
         assert card["parameters"] > 1_000_000 and card["context_length"] > 0
     assert "source" not in json.dumps(gemma) and "/" not in json.dumps(gemma["card"]["tags"])
 
@@ -44,8 +54,13 @@ def test_unknown_model_is_404(platform: Platform) -> None:
 
 
 def test_register_local_folder_counts_parameters(platform: Platform, tmp_path: Path) -> None:
-    body = {"kind": "local", "id": "my-local", "path": str(_folder(tmp_path)), "licence": "mit",
-            "price_input_per_1k": 0.5}
+    body = {
+        "kind": "local",
+        "id": "my-local",
+        "path": str(_folder(tmp_path)),
+        "licence": "mit",
+        "price_input_per_1k": 0.5,
+    }
     response = platform.client.post("/v1/models", json=body, headers=platform.headers(platform.admin_key))
     assert response.status_code == 201, response.text
     card = response.json()["card"]
@@ -75,8 +90,14 @@ def test_remote_code_is_refused(platform: Platform, tmp_path: Path) -> None:
 
 def test_remote_provider_key_is_encrypted_at_rest(platform: Platform) -> None:
     secret = "sk-provider-canary-1234567890"
-    body = {"kind": "remote", "id": "remote-chat", "base_url": "http://127.0.0.1:9/v1",
-            "upstream_model": "gpt-x", "api_key": secret, "price_output_per_1k": 2.0}
+    body = {
+        "kind": "remote",
+        "id": "remote-chat",
+        "base_url": "http://127.0.0.1:9/v1",
+        "upstream_model": "gpt-x",
+        "api_key": secret,
+        "price_output_per_1k": 2.0,
+    }
     response = platform.client.post("/v1/models", json=body, headers=platform.headers(platform.admin_key))
     assert response.status_code == 201, response.text
     assert secret not in response.text

@@ -46,10 +46,14 @@ class ScriptedBackend:
         choices = [Choice(i, text, "stop") for i in range(params.n)]
         return Generation(choices, Usage(len(prompt.split()), len(text.split()) * params.n))
 
-    def stream_chat(self, messages: Sequence[Message], params: GenerationParams) -> AsyncIterator[StreamChunk | Usage]:
+    def stream_chat(
+        self, messages: Sequence[Message], params: GenerationParams
+    ) -> AsyncIterator[StreamChunk | Usage]:
         return self.stream_complete(messages[-1].content, params)
 
-    async def stream_complete(self, prompt: str, params: GenerationParams) -> AsyncIterator[StreamChunk | Usage]:
+    async def stream_complete(
+        self, prompt: str, params: GenerationParams
+    ) -> AsyncIterator[StreamChunk | Usage]:
         pieces = self._answer(prompt)
         for i, piece in enumerate(pieces):
             if "explode" in piece:
@@ -71,10 +75,30 @@ register_backend("scripted")(ScriptedBackend)
 def scripted(platform: Platform) -> Platform:
     db = Database(platform.settings.resolved_database_url)
     with db.session() as session:
-        session.add(ModelRecord(id="echo", backend="scripted", task="chat", provider="test", source={},
-                                tags=[], description="", price_input_per_1k=1.0, price_output_per_1k=2.0))
-        session.add(ModelRecord(id="vec", backend="scripted", task="embedding", provider="test", source={},
-                                tags=[], description=""))
+        session.add(
+            ModelRecord(
+                id="echo",
+                backend="scripted",
+                task="chat",
+                provider="test",
+                source={},
+                tags=[],
+                description="",
+                price_input_per_1k=1.0,
+                price_output_per_1k=2.0,
+            )
+        )
+        session.add(
+            ModelRecord(
+                id="vec",
+                backend="scripted",
+                task="embedding",
+                provider="test",
+                source={},
+                tags=[],
+                description="",
+            )
+        )
     db.dispose()
     return platform
 
@@ -149,8 +173,11 @@ def test_every_call_is_metered_with_cost(scripted: Platform) -> None:
         ({"n": 0}, 400, "n"),
         ({"messages": []}, 400, "messages"),
         ({"messages": [{"role": "wizard", "content": "x"}]}, 400, "messages.0.role"),
-        ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]},
-         400, "messages.0.content"),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]},
+            400,
+            "messages.0.content",
+        ),
         ({"bogus": 1}, 400, "bogus"),
         ({"model": "vec"}, 400, "model"),
     ],
@@ -174,7 +201,9 @@ def test_text_parts_are_joined(scripted: Platform) -> None:
 
 def test_completions_with_echo_and_lists(scripted: Platform) -> None:
     response = scripted.client.post(
-        "/v1/completions", json={"model": "echo", "prompt": ["a b", "c"], "echo": True}, headers=scripted.headers()
+        "/v1/completions",
+        json={"model": "echo", "prompt": ["a b", "c"], "echo": True},
+        headers=scripted.headers(),
     )
     body = response.json()
     assert body["object"] == "text_completion"

@@ -31,10 +31,30 @@ def test_rows_round_trip_with_json_and_timestamps(database_url: str) -> None:
         session.add(Tenant(id="ten_1", name="acme"))
         session.flush()
         session.add(ApiKey(id="k1", tenant_id="ten_1", name="", key_hash="h" * 64, role="member"))
-        session.add(ModelRecord(id="m/1", backend="transformers", task="chat", provider="x",
-                                source={"path": "/p", "n": [1, 2]}, tags=["a", "b"], description=""))
-        session.add(UsageEvent(tenant_id="ten_1", key_id="k1", model="m/1", endpoint="chat",
-                               prompt_tokens=3, completion_tokens=4, latency_ms=1.5, status_code=200, cost=0.1))
+        session.add(
+            ModelRecord(
+                id="m/1",
+                backend="transformers",
+                task="chat",
+                provider="x",
+                source={"path": "/p", "n": [1, 2]},
+                tags=["a", "b"],
+                description="",
+            )
+        )
+        session.add(
+            UsageEvent(
+                tenant_id="ten_1",
+                key_id="k1",
+                model="m/1",
+                endpoint="chat",
+                prompt_tokens=3,
+                completion_tokens=4,
+                latency_ms=1.5,
+                status_code=200,
+                cost=0.1,
+            )
+        )
     with db.session() as session:
         model = session.get(ModelRecord, "m/1")
         assert model.source == {"path": "/p", "n": [1, 2]} and model.tags == ["a", "b"]
