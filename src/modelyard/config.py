@@ -37,6 +37,16 @@ class Settings(BaseSettings):
     usage_flush_interval_s: float = 0.2
     key_cache_ttl_s: float = 5.0
 
+    # Uploaded files (fine-tuning / evaluation data).
+    max_upload_bytes: int = 50 * 1024 * 1024
+    max_file_lines: int = 100_000
+
+    # Fine-tuning jobs: the worker holds a job under a lease it renews; a crashed
+    # worker's job is picked up again once the lease runs out.
+    job_lease_s: float = 30.0
+    worker_poll_s: float = 1.0
+    checkpoint_every_steps: int = 10
+
     # Used by the CLI to reach a running server.
     base_url: str | None = None
     api_key: str | None = None
@@ -57,6 +67,14 @@ class Settings(BaseSettings):
     @property
     def resolved_base_url(self) -> str:
         return self.base_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.home / "files"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.home / "jobs"
 
     @property
     def admin_key_file(self) -> Path:
