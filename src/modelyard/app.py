@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from modelyard import __version__
-from modelyard.api import admin, models, system
+from modelyard.api import admin, fine_tuning, models, system
 from modelyard.api.errors import install_error_handlers
 from modelyard.config import Settings
 from modelyard.gateway import routes as gateway_routes
@@ -41,6 +41,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         redoc_url=None,
     )
     install_error_handlers(app)
-    for router in (system.public_router, system.router, models.router, admin.router, gateway_routes.router):
+    routers = (
+        system.public_router,
+        system.router,
+        models.router,
+        admin.router,
+        gateway_routes.router,
+        fine_tuning.router,
+    )
+    for router in routers:
         app.include_router(router)
     return app

@@ -9,7 +9,9 @@ from modelyard.backends.pool import BackendPool
 from modelyard.catalog import CatalogService
 from modelyard.catalog.secrets import SecretBox, load_or_create_key
 from modelyard.config import Settings
+from modelyard.finetune.service import FineTuningService
 from modelyard.gateway.service import GatewayService
+from modelyard.jobs import JobQueue
 from modelyard.store import Database
 from modelyard.tenancy import TenancyService
 from modelyard.usage import UsageRecorder
@@ -26,6 +28,8 @@ class Services:
     pool: BackendPool
     usage: UsageRecorder
     gateway: GatewayService
+    queue: JobQueue
+    fine_tuning: FineTuningService
 
     async def start(self) -> None:
         await self.usage.start()
@@ -57,6 +61,7 @@ def build_services(settings: Settings) -> Services:
         catalog.ensure_builtins()
     pool = BackendPool(backend_context(settings), max_loaded=settings.max_loaded_models)
     usage = UsageRecorder(db, flush_interval_s=settings.usage_flush_interval_s)
+    queue = JobQueue(db, lease_s=settings.job_lease_s)
     return Services(
         settings=settings,
         db=db,
@@ -65,4 +70,6 @@ def build_services(settings: Settings) -> Services:
         pool=pool,
         usage=usage,
         gateway=GatewayService(catalog, pool, usage),
+        queue=queue,
+        fine_tuning=FineTuningService(db, queue, catalog),
     )

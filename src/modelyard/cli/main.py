@@ -6,17 +6,23 @@ import typer
 
 from modelyard.cli.admin import keys_app, tenants_app
 from modelyard.cli.chat import chat
+from modelyard.cli.demo import demo_app
+from modelyard.cli.finetune import finetune_app
 from modelyard.cli.models import models_app
 from modelyard.cli.serve import serve
+from modelyard.cli.worker import worker
 
 __all__ = ["app"]
 
 app = typer.Typer(help="modelyard: a self-hosted Model-as-a-Service platform.", no_args_is_help=True)
 app.command("serve")(serve)
+app.command("worker")(worker)
 app.command("chat")(chat)
 app.add_typer(models_app, name="models")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(keys_app, name="keys")
+app.add_typer(finetune_app, name="finetune")
+app.add_typer(demo_app, name="demo")
 
 if __name__ == "__main__":
     app()

@@ -36,11 +36,13 @@ def serve(
     import_builtins: bool = typer.Option(
         True, "--import-builtins/--no-import-builtins", help="Convert gemma-3-270m at start if needed."
     ),
+    with_worker: bool = typer.Option(True, "--worker/--no-worker", help="Also run a job worker process."),
 ) -> None:
     """Start the platform with its embedded defaults (SQLite and folders under MODELYARD_HOME)."""
     import uvicorn
 
     from modelyard.app import create_app
+    from modelyard.jobs.supervisor import WorkerSupervisor
     from modelyard.services import build_services
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
@@ -53,10 +55,17 @@ def serve(
     typer.echo(f"modelyard {settings.resolved_base_url}  home={settings.home}")
     if import_builtins and settings.builtin_models:
         _import_builtins_in_background(settings)
-    uvicorn.run(
-        create_app(settings, services),
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        access_log=False,
-    )
+    supervisor = WorkerSupervisor() if with_worker else None
+    if supervisor:
+        supervisor.start()
+    try:
+        uvicorn.run(
+            create_app(settings, services),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+        )
+    finally:
+        if supervisor:
+            supervisor.stop()

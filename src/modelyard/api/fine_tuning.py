@@ -1,0 +1,82 @@
+"""OpenAI's fine-tuning jobs API, plus pause and resume."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from modelyard.api.deps import AuthenticatedRouter, PrincipalDep, ServicesDep
+from modelyard.finetune.protocol import CreateJobIn, checkpoint_object, event_object, job_object
+from modelyard.finetune.service import FineTuningService
+
+__all__ = ["router"]
+
+router: APIRouter = AuthenticatedRouter(prefix="/v1/fine_tuning/jobs", tags=["fine-tuning"])
+
+
+def _service(services: ServicesDep) -> FineTuningService:
+    return services.fine_tuning
+
+
+FineTuningDep = Annotated[FineTuningService, Depends(_service)]
+Limit = Annotated[int, Query(ge=1, le=100)]
+
+
+def _page(data: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:
+    return {
+        "object": "list",
+        "data": data,
+        "has_more": has_more,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+    }
+
+
+@router.post("", status_code=200)
+def create_job(body: CreateJobIn, principal: PrincipalDep, jobs: FineTuningDep) -> dict[str, Any]:
+    return job_object(jobs.create(body, principal))
+
+
+@router.get("")
+def list_jobs(
+    principal: PrincipalDep, jobs: FineTuningDep, after: str | None = None, limit: Limit = 20
+) -> dict[str, Any]:
+    rows, has_more = jobs.list(principal, after=after, limit=limit)
+    return _page([job_object(j) for j in rows], has_more)
+
+
+@router.get("/{job_id}")
+def get_job(job_id: str, principal: PrincipalDep, jobs: FineTuningDep) -> dict[str, Any]:
+    return job_object(jobs.get(job_id, principal))
+
+
+@router.post("/{job_id}/cancel")
+def cancel_job(job_id: str, principal: PrincipalDep, jobs: FineTuningDep) -> dict[str, Any]:
+    return job_object(jobs.cancel(job_id, principal))
+
+
+@router.post("/{job_id}/pause")
+def pause_job(job_id: str, principal: PrincipalDep, jobs: FineTuningDep) -> dict[str, Any]:
+    return job_object(jobs.pause(job_id, principal))
+
+
+@router.post("/{job_id}/resume")
+def resume_job(job_id: str, principal: PrincipalDep, jobs: FineTuningDep) -> dict[str, Any]:
+    return job_object(jobs.resume(job_id, principal))
+
+
+@router.get("/{job_id}/events")
+def list_events(
+    job_id: str, principal: PrincipalDep, jobs: FineTuningDep, after: str | None = None, limit: Limit = 20
+) -> dict[str, Any]:
+    rows, has_more = jobs.events(job_id, principal, after=after, limit=limit)
+    return _page([event_object(e) for e in rows], has_more)
+
+
+@router.get("/{job_id}/checkpoints")
+def list_checkpoints(
+    job_id: str, principal: PrincipalDep, jobs: FineTuningDep, limit: Limit = 10
+) -> dict[str, Any]:
+    job, rows, has_more = jobs.checkpoints(job_id, principal, limit=limit)
+    return _page([checkpoint_object(c, job) for c in rows], has_more)

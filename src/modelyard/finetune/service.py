@@ -1,0 +1,183 @@
+"""Fine-tuning jobs as the API sees them: create, read, and steer (cancel/pause/resume)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+
+from modelyard.catalog import CatalogService
+from modelyard.errors import InvalidRequest, NotFound
+from modelyard.finetune.protocol import CreateJobIn
+from modelyard.finetune.states import TERMINAL, check_transition
+from modelyard.jobs import JobQueue
+from modelyard.store import Database
+from modelyard.store.tables import (
+    FileRecord,
+    FineTuningCheckpoint,
+    FineTuningEvent,
+    FineTuningJob,
+    utcnow,
+)
+from modelyard.tenancy import Principal
+
+__all__ = ["JOB_KIND", "FineTuningService", "add_event"]
+
+JOB_KIND = "fine_tune"
+_TUNABLE_BACKENDS = frozenset({"transformers"})
+
+
+def add_event(
+    session: Any,
+    job_id: str,
+    message: str,
+    *,
+    level: str = "info",
+    type: str = "message",
+    data: dict[str, Any] | None = None,
+) -> None:  # noqa: A002
+    session.add(FineTuningEvent(job_id=job_id, level=level, type=type, message=message, data=data))
+
+
+class FineTuningService:
+    def __init__(self, db: Database, queue: JobQueue, catalog: CatalogService) -> None:
+        self._db = db
+        self._queue = queue
+        self._catalog = catalog
+
+    def create(self, body: CreateJobIn, principal: Principal) -> FineTuningJob:
+        base = self._catalog.get_visible(body.model, principal)
+        if base.backend not in _TUNABLE_BACKENDS or base.task != "chat" or "adapter" in base.source:
+            raise InvalidRequest(
+                f"model '{body.model}' cannot be fine-tuned here; pick a local base model",
+                param="model",
+                code="model_not_tunable",
+            )
+        self._require_file(body.training_file, principal, "training_file")
+        if body.validation_file:
+            self._require_file(body.validation_file, principal, "validation_file")
+        job = FineTuningJob(
+            id=f"ftjob-{secrets.token_hex(12)}",
+            tenant_id=principal.tenant_id,
+            key_id=principal.key_id,
+            model=body.model,
+            training_file=body.training_file,
+            validation_file=body.validation_file,
+            suffix=body.suffix,
+            seed=body.seed if body.seed is not None else secrets.randbelow(2**31),
+            hyperparameters=body.resolved_hyperparameters(),
+            method=body.lora(),
+            status="validating_files",
+        )
+        with self._db.session() as session:
+            session.add(job)
+            session.flush()
+            add_event(session, job.id, f"Created fine-tuning job {job.id}")
+        self._queue.enqueue(job.id, kind=JOB_KIND, tenant_id=principal.tenant_id)
+        return job
+
+    def _require_file(self, file_id: str, principal: Principal, param: str) -> None:
+        with self._db.session() as session:
+            record = session.get(FileRecord, file_id)
+        if record is None or record.tenant_id != principal.tenant_id:
+            raise NotFound(f"file '{file_id}' not found", param=param)
+        if record.purpose != "fine-tune":
+            raise InvalidRequest(
+                f"file '{file_id}' was uploaded with purpose '{record.purpose}', not 'fine-tune'", param=param
+            )
+
+    # -- reading -------------------------------------------------------------
+    def get(self, job_id: str, principal: Principal) -> FineTuningJob:
+        with self._db.session() as session:
+            job = session.get(FineTuningJob, job_id)
+        if job is None or job.tenant_id != principal.tenant_id:
+            raise NotFound(f"fine-tuning job '{job_id}' not found", param="fine_tuning_job_id")
+        return job
+
+    def list(
+        self, principal: Principal, *, after: str | None, limit: int
+    ) -> tuple[list[FineTuningJob], bool]:
+        query = select(FineTuningJob).where(FineTuningJob.tenant_id == principal.tenant_id)
+        if after:
+            query = query.where(FineTuningJob.created_at < self.get(after, principal).created_at)
+        query = query.order_by(FineTuningJob.created_at.desc()).limit(limit + 1)
+        with self._db.session() as session:
+            rows = list(session.scalars(query))
+        return rows[:limit], len(rows) > limit
+
+    def events(
+        self, job_id: str, principal: Principal, *, after: str | None, limit: int
+    ) -> tuple[list[FineTuningEvent], bool]:
+        self.get(job_id, principal)
+        query = select(FineTuningEvent).where(FineTuningEvent.job_id == job_id)
+        if after:
+            query = query.where(FineTuningEvent.id < _event_number(after))
+        query = query.order_by(FineTuningEvent.id.desc()).limit(limit + 1)
+        with self._db.session() as session:
+            rows = list(session.scalars(query))
+        return rows[:limit], len(rows) > limit
+
+    def checkpoints(
+        self, job_id: str, principal: Principal, *, limit: int
+    ) -> tuple[FineTuningJob, list[FineTuningCheckpoint], bool]:
+        job = self.get(job_id, principal)
+        query = (
+            select(FineTuningCheckpoint)
+            .where(FineTuningCheckpoint.job_id == job_id)
+            .order_by(FineTuningCheckpoint.step.desc())
+            .limit(limit + 1)
+        )
+        with self._db.session() as session:
+            rows = list(session.scalars(query))
+        return job, rows[:limit], len(rows) > limit
+
+    # -- steering ------------------------------------------------------------
+    def cancel(self, job_id: str, principal: Principal) -> FineTuningJob:
+        self.get(job_id, principal)
+        with self._db.session() as session:
+            job = session.get(FineTuningJob, job_id, with_for_update=True)
+            if job.status == "cancelled":
+                return job  # idempotent
+            check_transition(job.status, "cancelled")
+            job.status, job.finished_at = "cancelled", utcnow()
+            add_event(session, job_id, "Job cancelled")
+        # A running worker notices the status and stops; otherwise nothing holds the job.
+        if self._queue.state(job_id) != "running":
+            self._queue.finish(job_id)
+        return job
+
+    def pause(self, job_id: str, principal: Principal) -> FineTuningJob:
+        self.get(job_id, principal)
+        with self._db.session() as session:
+            job = session.get(FineTuningJob, job_id, with_for_update=True)
+            if job.status == "paused":
+                return job
+            check_transition(job.status, "paused")
+            job.status = "paused"
+            add_event(session, job_id, "Pause requested; training stops at the next checkpoint")
+        if self._queue.state(job_id) == "queued":
+            self._queue.hold(job_id)
+        return job
+
+    def resume(self, job_id: str, principal: Principal) -> FineTuningJob:
+        self.get(job_id, principal)
+        with self._db.session() as session:
+            job = session.get(FineTuningJob, job_id, with_for_update=True)
+            if job.status in {"queued", "running", "validating_files"}:
+                return job
+            check_transition(job.status, "queued")
+            job.status = "queued"
+            add_event(session, job_id, "Job resumed")
+        self._queue.enqueue(job_id, kind=JOB_KIND, tenant_id=principal.tenant_id)
+        return job
+
+    def is_terminal(self, job: FineTuningJob) -> bool:
+        return job.status in TERMINAL
+
+
+def _event_number(event_id: str) -> int:
+    try:
+        return int(event_id.removeprefix("ftevent-"))
+    except ValueError as exc:
+        raise InvalidRequest("'after' must be an event id", param="after") from exc
