@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,8 +26,15 @@ _HTTP_TYPES = {
 }
 
 
+# pydantic names the member of a union it tried ("int", "constrained-int", "literal['auto']");
+# those are not fields, and a caller should see only the field's name.
+_UNION_TAG = re.compile(r"^(constrained-)?(int|float|str|bool|bytes)$|[\[\]-]")
+
+
 def _param_of(error: dict[str, Any]) -> str:
     location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+    while len(location) > 1 and _UNION_TAG.search(location[-1]):
+        location.pop()
     return ".".join(location) or "body"
 
 
