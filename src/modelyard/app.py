@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from modelyard import __version__
 from modelyard.api import admin, fine_tuning, models, system
 from modelyard.api.errors import install_error_handlers
-from modelyard.config import Settings
+from modelyard.config import Settings, apply_offline_environment
 from modelyard.gateway import routes as gateway_routes
 from modelyard.services import Services, build_services
 
@@ -19,6 +19,7 @@ __all__ = ["create_app"]
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """Build the app. Pass ``services`` to share already-built ones (tests, CLI)."""
+    apply_offline_environment()
     settings = settings or Settings()
 
     @asynccontextmanager

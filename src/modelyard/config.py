@@ -7,7 +7,19 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "apply_offline_environment"]
+
+
+def apply_offline_environment() -> None:
+    """There is no model hub to reach: tell the Hugging Face libraries before they import.
+
+    huggingface_hub reads these once, at its first import, so this runs at process start.
+    """
+    import os
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 
 class Settings(BaseSettings):

@@ -20,7 +20,8 @@ conversation rendered like this::
 
 Every turn is ``### <Role>\\n<content>\\n\\n``; the prompt ends with ``### Assistant\\n``
 and the model's answer follows directly (no leading space). Generation stops at the
-model's end-of-sequence token or at ``\\n### `` (the start of a next turn). Fine-tuning
+model's end-of-sequence token or at ``\\n### `` (the start of a next turn; the blank
+line before it is dropped too). Fine-tuning
 trains on exactly ``render_prompt(messages[:-1])`` followed by the last assistant turn
 and the end-of-sequence token, so what a tuned model learns is what serving asks.
 """
@@ -41,7 +42,8 @@ __all__ = [
 ]
 
 ROLES = ("system", "user", "assistant")
-DEFAULT_STOP = ("\n### ",)
+# "\n\n### " first: a turn ends with a blank line, which then stays out of the answer.
+DEFAULT_STOP = ("\n\n### ", "\n### ")
 _HEADERS = {"system": "### System\n", "user": "### User\n", "assistant": "### Assistant\n"}
 _TURN_END = "\n\n"
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from modelyard.config import apply_offline_environment
+
+apply_offline_environment()
+
 from modelyard.cli.admin import keys_app, tenants_app
 from modelyard.cli.chat import chat
 from modelyard.cli.demo import demo_app

@@ -1,0 +1,273 @@
+"""The transformers engine: a local causal LM behind the async ``TextBackend`` interface.
+
+Loading is lazy (the first request pays for it) and generation runs on one worker
+thread per model: on a small CPU box two concurrent generations only slow each other
+down, and a single-thread executor queues requests without tying up the shared thread
+pool the way threads blocked on a lock would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import aclosing
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from modelyard.backends.base import (
+    BackendContext,
+    Choice,
+    Generation,
+    GenerationParams,
+    ModelSpec,
+    StreamChunk,
+    Usage,
+)
+from modelyard.backends.transformers.files import prompt_format
+from modelyard.backends.transformers.loading import LoadedModel, check_source, load_model
+from modelyard.backends.transformers.planning import check_params, completion_budget
+from modelyard.errors import BackendUnavailable, InvalidRequest, ModelyardError
+from modelyard.prompting import DEFAULT_STOP, Message, render_prompt
+
+if TYPE_CHECKING:
+    from modelyard.backends.transformers.generation import Request
+
+__all__ = ["TransformersBackend"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prompt:
+    """Text ready for the tokenizer, and how to read the answer that follows it."""
+
+    text: str
+    add_special_tokens: bool  # False when a chat template already wrote BOS
+    stops: tuple[str, ...]
+    param: str  # request field to blame if it is too long
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    request: Request
+    prompt_tokens: int
+    n: int
+
+    def for_choice(self, index: int) -> Request:
+        seed = self.request.seed
+        return replace(self.request, seed=None if seed is None else seed + index)
+
+
+class TransformersBackend:
+    """Chat and completions from a local Hugging Face folder or a built-in model."""
+
+    accepted_extra: frozenset[str] = frozenset()
+
+    def __init__(self, spec: ModelSpec, context: BackendContext) -> None:
+        check_source(spec)
+        self.spec = spec
+        self.context = context
+        self._prompt_format = prompt_format(spec.source)
+        self._loaded: LoadedModel | None = None
+        self._load_lock = threading.Lock()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"modelyard-{spec.id}")
+        self._closed = False
+
+    # -- TextBackend ---------------------------------------------------------
+    async def chat(self, messages: Sequence[Message], params: GenerationParams) -> Generation:
+        return await _collect(self.stream_chat(messages, params), params.n)
+
+    async def complete(self, prompt: str, params: GenerationParams) -> Generation:
+        return await _collect(self.stream_complete(prompt, params), params.n)
+
+    def stream_chat(
+        self, messages: Sequence[Message], params: GenerationParams
+    ) -> AsyncIterator[StreamChunk | Usage]:
+        def prompt(loaded: LoadedModel) -> _Prompt:
+            return self._chat_prompt(loaded, messages, params.stop)
+
+        return self._stream(prompt, params)
+
+    def stream_complete(self, prompt: str, params: GenerationParams) -> AsyncIterator[StreamChunk | Usage]:
+        return self._stream(lambda _: _Prompt(prompt, True, params.stop, "prompt"), params)
+
+    async def close(self) -> None:
+        """Refuse new work; generations already accepted finish, then the model is freed.
+
+        The pool closes a backend to evict it, and a caller mid-answer should not pay for
+        that. A caller who leaves stops its own generation (see ``_generate``).
+        """
+        self._closed = True
+        self._worker.shutdown(wait=False)
+        self._loaded = None
+
+    # -- helpers others may call ---------------------------------------------
+    async def prompt_tokens(self, text: str) -> int:
+        """Tokens ``text`` takes as a completion prompt (with the BOS the tokenizer adds)."""
+        loaded = await self.load()
+        return len(await asyncio.to_thread(_tokenize, loaded, text, True))
+
+    async def load(self) -> LoadedModel:
+        """Load now (the first request would otherwise); concurrent callers load once."""
+        if self._loaded is not None:
+            return self._loaded
+        self._check_open()
+        return await asyncio.to_thread(self._load_blocking)
+
+    # -- internals -----------------------------------------------------------
+    def _load_blocking(self) -> LoadedModel:
+        with self._load_lock:
+            self._check_open()
+            if self._loaded is None:
+                loaded = load_model(self.spec, self.context)
+                self._check_open()  # closed while loading: do not keep the model alive
+                self._loaded = loaded
+            return self._loaded
+
+    def _chat_prompt(
+        self, loaded: LoadedModel, messages: Sequence[Message], stops: tuple[str, ...]
+    ) -> _Prompt:
+        if self._prompt_format == "chat_template" and loaded.has_chat_template:
+            return _Prompt(_apply_chat_template(loaded, messages), False, stops, "messages")
+        # The default format's turns end where the next header starts; stop there.
+        return _Prompt(render_prompt(messages), True, (*stops, *DEFAULT_STOP), "messages")
+
+    async def _stream(
+        self, build: Callable[[LoadedModel], _Prompt], params: GenerationParams
+    ) -> AsyncIterator[StreamChunk | Usage]:
+        check_params(params)
+        loaded = await self.load()
+        plan = await asyncio.to_thread(self._plan, loaded, build, params)
+        async with aclosing(self._generate(loaded, plan)) as items:
+            async for item in items:
+                yield item
+
+    def _plan(
+        self, loaded: LoadedModel, build: Callable[[LoadedModel], _Prompt], params: GenerationParams
+    ) -> _Plan:
+        from modelyard.backends.transformers.generation import Request
+
+        prompt = build(loaded)
+        ids = _tokenize(loaded, prompt.text, prompt.add_special_tokens)
+        if not ids:
+            raise InvalidRequest("the prompt is empty", param=prompt.param)
+        budget = completion_budget(
+            len(ids),
+            params.max_tokens,
+            context_length=loaded.context_length,
+            default_max_tokens=self.context.default_max_tokens,
+            prompt_param=prompt.param,
+        )
+        request = Request(tuple(ids), budget, prompt.stops, params.temperature, params.top_p, params.seed)
+        return _Plan(request, len(ids), params.n)
+
+    async def _generate(self, loaded: LoadedModel, plan: _Plan) -> AsyncIterator[StreamChunk | Usage]:
+        """Run the request's choices on the worker thread, relaying what it produces."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        cancelled = threading.Event()
+
+        def put(item: object) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:  # the event loop is gone: nobody is listening any more
+                cancelled.set()
+
+        try:
+            self._submit(lambda: _run_choices(loaded, plan, put, cancelled))
+            while True:
+                item = await queue.get()
+                if isinstance(item, BaseException):
+                    raise _translate(item, self.spec.id)
+                yield item
+                if isinstance(item, Usage):  # always the last item
+                    return
+        finally:
+            # Also reached when the consumer stops early (client gone): stop generating.
+            cancelled.set()
+
+    def _submit(self, work: Callable[[], None]) -> None:
+        self._check_open()
+        try:
+            self._worker.submit(work)
+        except RuntimeError as exc:  # closed between the check and the submit
+            raise BackendUnavailable(f"model '{self.spec.id}' was unloaded; retry") from exc
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise BackendUnavailable(f"model '{self.spec.id}' was unloaded; retry")
+
+
+def _run_choices(
+    loaded: LoadedModel, plan: _Plan, put: Callable[[object], None], cancelled: threading.Event
+) -> None:
+    """Worker-thread body: choice 0 in full, then choice 1...; then one ``Usage``.
+
+    Everything it produces, errors included, goes through ``put``. One job per request,
+    so a request accepted before ``close`` gets all of its choices.
+    """
+    from modelyard.backends.transformers.generation import generate_stream
+
+    completion_tokens = 0
+    try:
+        for index in range(plan.n):
+            if cancelled.is_set():  # the caller left (maybe while this waited its turn)
+                return
+            request = plan.for_choice(index)
+            emit = partial(_emit_piece, put, index)
+            outcome = generate_stream(loaded.model, loaded.tokenizer, request, emit, cancelled)
+            completion_tokens += outcome.completion_tokens
+            put(StreamChunk(index, "", outcome.finish_reason))
+        put(Usage(plan.prompt_tokens, completion_tokens))
+    except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
+        put(exc)
+
+
+def _emit_piece(put: Callable[[object], None], index: int, text: str) -> None:
+    put(StreamChunk(index, text))
+
+
+def _translate(exc: BaseException, model_id: str) -> BaseException:
+    if isinstance(exc, ModelyardError):
+        return exc
+    log.error("generation failed on model %s", model_id, exc_info=exc)
+    error = ModelyardError(f"generation failed on model '{model_id}'")
+    error.__cause__ = exc
+    return error
+
+
+def _tokenize(loaded: LoadedModel, text: str, add_special_tokens: bool) -> list[int]:
+    return list(loaded.tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"])
+
+
+def _apply_chat_template(loaded: LoadedModel, messages: Sequence[Message]) -> str:
+    from jinja2 import TemplateError
+
+    conversation = [{"role": m.role, "content": m.content} for m in messages]
+    try:
+        return loaded.tokenizer.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
+    except TemplateError as exc:  # e.g. "System role not supported": the template's own words
+        raise InvalidRequest(
+            f"the model's chat template refused the messages: {exc}", param="messages"
+        ) from exc
+
+
+async def _collect(stream: AsyncIterator[StreamChunk | Usage], n: int) -> Generation:
+    """A non-streaming answer is the join of the stream, so the two always agree."""
+    texts: list[list[str]] = [[] for _ in range(max(n, 1))]
+    reasons = ["stop"] * len(texts)
+    usage = Usage(0, 0)
+    async with aclosing(stream):  # type: ignore[type-var]
+        async for item in stream:
+            if isinstance(item, Usage):
+                usage = item
+                continue
+            texts[item.index].append(item.text)
+            if item.finish_reason is not None:
+                reasons[item.index] = item.finish_reason
+    choices = [Choice(i, "".join(parts), reasons[i]) for i, parts in enumerate(texts)]
+    return Generation(choices, usage)
