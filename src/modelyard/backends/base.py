@@ -50,6 +50,9 @@ class BackendContext:
     upstream_timeout_s: float = 60.0
     upstream_connect_timeout_s: float = 5.0
     default_max_tokens: int = 256
+    # Process-wide resources backends share, e.g. one loaded base model under many
+    # LoRA adapters. Not part of equality: two contexts are alike whatever they hold.
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import asyncio
 import os
 import subprocess
@@ -281,7 +283,7 @@ def test_missing_folder_is_unavailable_without_its_path(
 def test_concurrent_first_requests_load_once(
     tiny_model_dir: Path, backend_context: BackendContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from modelyard.backends.transformers import backend as module
+    from modelyard.backends.transformers import shared as module
 
     calls: list[str] = []
     real = module.load_model
@@ -291,7 +293,8 @@ def test_concurrent_first_requests_load_once(
         return real(spec, context)
 
     monkeypatch.setattr(module, "load_model", counting)
-    backend = TransformersBackend(tiny_spec(tiny_model_dir), backend_context)
+    # A fresh context: the session's one may already host this model.
+    backend = TransformersBackend(tiny_spec(tiny_model_dir), replace(backend_context, shared={}))
 
     async def three() -> list[Generation]:
         return await asyncio.gather(*(backend.complete("The quick", GREEDY) for _ in range(3)))

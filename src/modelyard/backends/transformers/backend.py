@@ -12,10 +12,10 @@ import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing
 from dataclasses import dataclass, replace
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelyard.backends.base import (
@@ -28,8 +28,9 @@ from modelyard.backends.base import (
     Usage,
 )
 from modelyard.backends.transformers.files import prompt_format
-from modelyard.backends.transformers.loading import LoadedModel, check_source, load_model
+from modelyard.backends.transformers.loading import LoadedModel, check_source
 from modelyard.backends.transformers.planning import check_params, completion_budget
+from modelyard.backends.transformers.shared import BaseHost, acquire_host, release_host
 from modelyard.errors import BackendUnavailable, InvalidRequest, ModelyardError
 from modelyard.prompting import DEFAULT_STOP, Message, render_prompt
 
@@ -72,9 +73,10 @@ class TransformersBackend:
         self.spec = spec
         self.context = context
         self._prompt_format = prompt_format(spec.source)
-        self._loaded: LoadedModel | None = None
-        self._load_lock = threading.Lock()
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"modelyard-{spec.id}")
+        # A fine-tuned model is a LoRA adapter served on its base's shared host.
+        self._adapter = spec.id if "adapter" in spec.source else None
+        self._host: BaseHost = acquire_host(spec, context)
+        self._ready = False
         self._closed = False
 
     # -- TextBackend ---------------------------------------------------------
@@ -101,9 +103,9 @@ class TransformersBackend:
         The pool closes a backend to evict it, and a caller mid-answer should not pay for
         that. A caller who leaves stops its own generation (see ``_generate``).
         """
-        self._closed = True
-        self._worker.shutdown(wait=False)
-        self._loaded = None
+        if not self._closed:
+            self._closed = True
+            release_host(self._host)
 
     # -- helpers others may call ---------------------------------------------
     async def prompt_tokens(self, text: str) -> int:
@@ -113,20 +115,21 @@ class TransformersBackend:
 
     async def load(self) -> LoadedModel:
         """Load now (the first request would otherwise); concurrent callers load once."""
-        if self._loaded is not None:
-            return self._loaded
+        if self._ready:
+            return self._host.loaded
         self._check_open()
         return await asyncio.to_thread(self._load_blocking)
 
     # -- internals -----------------------------------------------------------
     def _load_blocking(self) -> LoadedModel:
-        with self._load_lock:
-            self._check_open()
-            if self._loaded is None:
-                loaded = load_model(self.spec, self.context)
-                self._check_open()  # closed while loading: do not keep the model alive
-                self._loaded = loaded
-            return self._loaded
+        self._host.load()
+        if self._adapter is not None:
+            # Attaching changes the model's layers: do it between generations, on the host thread.
+            adapter_dir = Path(self.spec.source["adapter"])
+            self._host.submit(partial(self._host.attach, self._adapter, adapter_dir)).result()
+        self._check_open()
+        self._ready = True
+        return self._host.loaded
 
     def _chat_prompt(
         self, loaded: LoadedModel, messages: Sequence[Message], stops: tuple[str, ...]
@@ -178,7 +181,7 @@ class TransformersBackend:
                 cancelled.set()
 
         try:
-            self._submit(lambda: _run_choices(loaded, plan, put, cancelled))
+            self._submit(partial(self._run_on_host, plan, put, cancelled))
             while True:
                 item = await queue.get()
                 if isinstance(item, BaseException):
@@ -190,10 +193,20 @@ class TransformersBackend:
             # Also reached when the consumer stops early (client gone): stop generating.
             cancelled.set()
 
+    def _run_on_host(self, plan: _Plan, put: Callable[[object], None], cancelled: threading.Event) -> None:
+        """Host-thread body: pick this model's adapter (or none), then generate."""
+        try:
+            context = self._host.activate(self._adapter)
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
+            put(exc)
+            return
+        with context:
+            _run_choices(self._host.loaded, plan, put, cancelled)
+
     def _submit(self, work: Callable[[], None]) -> None:
         self._check_open()
         try:
-            self._worker.submit(work)
+            self._host.submit(work)
         except RuntimeError as exc:  # closed between the check and the submit
             raise BackendUnavailable(f"model '{self.spec.id}' was unloaded; retry") from exc
 
