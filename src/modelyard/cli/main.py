@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from modelyard.config import apply_offline_environment
-
-apply_offline_environment()
-
 from modelyard.cli.admin import keys_app, tenants_app
 from modelyard.cli.chat import chat
 from modelyard.cli.demo import demo_app
@@ -15,10 +11,19 @@ from modelyard.cli.finetune import finetune_app
 from modelyard.cli.models import models_app
 from modelyard.cli.serve import serve
 from modelyard.cli.worker import worker
+from modelyard.config import apply_offline_environment
 
 __all__ = ["app"]
 
 app = typer.Typer(help="modelyard: a self-hosted Model-as-a-Service platform.", no_args_is_help=True)
+
+
+@app.callback()
+def _offline() -> None:
+    # Before any command imports the Hugging Face libraries.
+    apply_offline_environment()
+
+
 app.command("serve")(serve)
 app.command("worker")(worker)
 app.command("chat")(chat)
