@@ -56,6 +56,7 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     json: Any  # the parsed body, or None when there was none or it was not JSON
+    client_port: int | None = None  # the caller's TCP port: equal ports mean a reused connection
 
 
 class _AbortStream(Exception):
@@ -82,6 +83,24 @@ def embedding_for(text: str) -> list[float]:
 
 def _words(text: str) -> int:
     return len(text.split())
+
+
+def _text(message: dict[str, Any]) -> str:
+    """A chat message's text, whether its content is a string or a list of parts."""
+    content = message.get("content") or ""
+    if isinstance(content, str):
+        return content
+    return "".join(part.get("text") or "" for part in content if isinstance(part, dict))
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    error = {
+        "message": message,
+        "type": _ERROR_TYPES.get(status, "server_error"),
+        "param": None,
+        "code": None,
+    }
+    return JSONResponse({"error": error}, status, headers=headers)
 
 
 @dataclass
@@ -186,7 +205,10 @@ class MockUpstream:
         """Bind a free loopback port and serve from a daemon thread; returns once serving."""
         if self._server is not None:
             raise RuntimeError("MockUpstream is already started")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not the default 0: asyncio only sets TCP_NODELAY on accepted sockets
+        # whose protocol says TCP, and without it Nagle's algorithm meets delayed ACKs and
+        # every small response takes ~40 ms, which would wreck any latency baseline.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))  # the kernel picks a free port: no race with other tests
         self._port = sock.getsockname()[1]
@@ -207,6 +229,7 @@ class MockUpstream:
         return self
 
     def stop(self) -> None:
+        """Shut down (well under a second); ``base_url`` then names a port that refuses."""
         server, thread, self._server, self._thread = self._server, self._thread, None, None
         if server is None or thread is None:
             return
@@ -251,25 +274,22 @@ class MockUpstream:
         except ValueError:
             payload = None
         if self.record:
+            port = request.client.port if request.client else None
             self.requests.append(
-                RecordedRequest(request.method, request.url.path, dict(request.headers), payload)
+                RecordedRequest(request.method, request.url.path, dict(request.headers), payload, port)
             )
         await _pause(request, self.delay_s)
-        return payload, self._override(request)
+        return payload, self._override(request, payload)
 
-    def _override(self, request: Request) -> Response | None:
+    def _override(self, request: Request, payload: Any) -> Response | None:
         if self.redirect_to is not None and request.method == "POST":
             return RedirectResponse(self.redirect_to, status_code=307)
         if self.fail_status is not None:
-            error = {
-                "message": self.fail_message,
-                "type": _ERROR_TYPES.get(self.fail_status, "server_error"),
-                "param": None,
-                "code": None,
-            }
-            return JSONResponse({"error": error}, self.fail_status, headers=self.fail_headers)
+            return _error(self.fail_status, self.fail_message, self.fail_headers)
         if self.raw_body is not None:
             return Response(self.raw_body, media_type="application/json")
+        if request.method == "POST" and not isinstance(payload, dict):
+            return _error(400, "the request body must be a JSON object")
         return None
 
     async def _chat(self, request: Request) -> Response:
@@ -277,8 +297,8 @@ class MockUpstream:
         if early is not None:
             return early
         messages = payload.get("messages") or []
-        last_user = next((m.get("content") for m in reversed(messages) if m.get("role") == "user"), "")
-        prompt_tokens = sum(_words(str(m.get("content") or "")) for m in messages)
+        last_user = next((_text(m) for m in reversed(messages) if m.get("role") == "user"), "")
+        prompt_tokens = sum(_words(_text(m)) for m in messages)
         answer = self._answer(payload, f"You said: {last_user}", prompt_tokens)
         if payload.get("stream"):
             return self._sse(payload, answer, chat=True)

@@ -329,15 +329,15 @@ def test_close_lets_a_stream_in_flight_finish_and_refuses_new_work(upstream: Moc
     assert drive(upstream.base_url, work) == "You said: hello there"
 
 
-def test_one_client_serves_many_requests(upstream: MockUpstream) -> None:
-    async def work(backend: OpenAICompatibleBackend) -> int:
-        await asyncio.gather(*(backend.chat(HELLO, PARAMS) for _ in range(5)))
-        client = backend._client
+def test_requests_one_after_another_reuse_one_connection(upstream: MockUpstream) -> None:
+    async def work(backend: OpenAICompatibleBackend) -> None:
         await backend.chat(HELLO, PARAMS)
-        assert backend._client is client
-        return len(upstream.requests)
+        await collect(backend.stream_chat(HELLO, PARAMS))  # read to the end, [DONE] and after
+        await collect(backend.stream_complete("hi", PARAMS))
+        await backend.embed(["x"])
 
-    assert drive(upstream.base_url, work) == 6
+    drive(upstream.base_url, work)
+    assert len({r.client_port for r in upstream.requests}) == 1
 
 
 @pytest.mark.parametrize(

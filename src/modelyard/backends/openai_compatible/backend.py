@@ -116,12 +116,15 @@ class OpenAICompatibleBackend:
             if response.status_code >= 300:
                 await response.aread()
                 self._check(response)
-            answered = False
+            answered = done = False
             async with aclosing(sse_data(response.aiter_lines())) as events:
                 async for data in events:
-                    if data == "[DONE]":
-                        answered = True
-                        break
+                    # After [DONE], read on to the end of the body instead of breaking off:
+                    # a response left unread costs its pooled connection, and a new TCP
+                    # connection per streamed request costs more than the gateway may add.
+                    if done or data == "[DONE]":
+                        answered = done = True
+                        continue
                     chunks, reported = parse_stream_event(data, chat=chat)
                     answered, usage = True, reported or usage
                     for chunk in chunks:
