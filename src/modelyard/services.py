@@ -9,6 +9,7 @@ from modelyard.backends.pool import BackendPool
 from modelyard.catalog import CatalogService
 from modelyard.catalog.secrets import SecretBox, load_or_create_key
 from modelyard.config import Settings
+from modelyard.files import FilesService
 from modelyard.finetune.service import FineTuningService
 from modelyard.gateway.service import GatewayService
 from modelyard.jobs import JobQueue
@@ -30,6 +31,7 @@ class Services:
     gateway: GatewayService
     queue: JobQueue
     fine_tuning: FineTuningService
+    files: FilesService
 
     async def start(self) -> None:
         await self.usage.start()
@@ -72,4 +74,5 @@ def build_services(settings: Settings) -> Services:
         gateway=GatewayService(catalog, pool, usage),
         queue=queue,
         fine_tuning=FineTuningService(db, queue, catalog),
+        files=FilesService.from_settings(db, settings, catalog),
     )

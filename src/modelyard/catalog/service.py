@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from sqlalchemy import or_, select
@@ -19,9 +20,14 @@ __all__ = ["CatalogService", "LocalModelIn", "RemoteModelIn", "to_model_object"]
 
 
 class CatalogService:
-    def __init__(self, db: Database, secrets: SecretBox) -> None:
+    def __init__(self, db: Database, secrets: SecretBox, *, cache_ttl_s: float = 2.0) -> None:
         self._db = db
         self._secrets = secrets
+        self._ttl = cache_ttl_s
+        # model id -> (expires at, record, spec): every inference call resolves its model,
+        # and a database round trip plus a decryption per call is most of the gateway's cost.
+        # Misses are not cached, so a model published by another process is usable at once.
+        self._cache: dict[str, tuple[float, ModelRecord, ModelSpec]] = {}
 
     def ensure_builtins(self) -> None:
         """Insert built-in models that are missing; leave edited cards alone."""
@@ -44,8 +50,7 @@ class CatalogService:
             return list(session.scalars(query))
 
     def get_visible(self, model_id: str, principal: Principal) -> ModelRecord:
-        with self._db.session() as session:
-            record = session.get(ModelRecord, model_id)
+        record = self._lookup(model_id)
         visible = record is not None and (
             principal.is_admin or record.owner_tenant_id in (None, principal.tenant_id)
         )
@@ -54,7 +59,23 @@ class CatalogService:
             raise NotFound(f"The model '{model_id}' does not exist", param="model", code="model_not_found")
         return record
 
+    def _lookup(self, model_id: str) -> ModelRecord | None:
+        cached = self._cache.get(model_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        with self._db.session() as session:
+            record = session.get(ModelRecord, model_id)
+        if record is not None:
+            self._cache[model_id] = (time.monotonic() + self._ttl, record, self._build_spec(record))
+        return record
+
     def spec_for(self, record: ModelRecord) -> ModelSpec:
+        cached = self._cache.get(record.id)
+        if cached is not None and cached[1] is record:
+            return cached[2]
+        return self._build_spec(record)
+
+    def _build_spec(self, record: ModelRecord) -> ModelSpec:
         return ModelSpec(
             id=record.id,
             backend=record.backend,
@@ -92,6 +113,7 @@ class CatalogService:
             if record is None:
                 raise NotFound(f"The model '{model_id}' does not exist", param="model")
             session.delete(record)
+        self._cache.pop(model_id, None)
 
     def _record_from_card(self, body: CardIn, *, backend: str, provider: str) -> ModelRecord:
         return ModelRecord(
@@ -114,6 +136,7 @@ class CatalogService:
             if session.get(ModelRecord, record.id) is not None:
                 raise Conflict(f"a model named '{record.id}' already exists", param="id")
             session.add(record)
+        self._cache.pop(record.id, None)
         return record
 
 
