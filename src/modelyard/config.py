@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     job_lease_s: float = 30.0
     worker_poll_s: float = 1.0
     checkpoint_every_steps: int = 10
+    # Training precision on CPU: float32 trains reliably; the adapter then serves on
+    # whatever torch_dtype the base is served in.
+    train_dtype: str = "float32"
 
     # Used by the CLI to reach a running server.
     base_url: str | None = None

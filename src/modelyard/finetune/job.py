@@ -199,6 +199,8 @@ def publish(context: JobContext, job: FineTuningJob, result: Any) -> None:
         base = session.get(ModelRecord, job.model)
         tenant = session.get(Tenant, job.tenant_id)
         name = model_name(job, tenant.name)
+        # Wall time across every attempt (a resumed job's earlier attempts included).
+        wall_ms = (utcnow() - (current.started_at or utcnow())).total_seconds() * 1000
         session.add(_fine_tuned_record(name, job, base, result))
         session.add(
             UsageEvent(
@@ -208,7 +210,7 @@ def publish(context: JobContext, job: FineTuningJob, result: Any) -> None:
                 endpoint="fine_tuning",
                 prompt_tokens=result.trained_tokens,
                 completion_tokens=0,
-                latency_ms=result.wall_s * 1000,
+                latency_ms=wall_ms,
                 status_code=200,
                 cost=round(result.trained_tokens / 1000 * base.price_input_per_1k, 8),
                 ref_id=job.id,

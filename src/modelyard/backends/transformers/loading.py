@@ -12,7 +12,7 @@ from modelyard.backends.transformers.builtin import BUILTIN_TEXT_MODELS, ensure_
 from modelyard.backends.transformers.files import check_weights, local_folder
 from modelyard.errors import BackendUnavailable, InvalidRequest, ModelyardError
 
-__all__ = ["LoadedModel", "check_source", "load_model"]
+__all__ = ["LoadedModel", "check_source", "load_model", "resolve_folder"]
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def check_source(spec: ModelSpec) -> None:
 
 def load_model(spec: ModelSpec, context: BackendContext) -> LoadedModel:
     """Blocking; call from a worker thread. Errors name the model, never a path."""
-    folder = _resolve_folder(spec, context)
+    folder = resolve_folder(spec, context)
     check_weights(folder, spec.id)
     try:
         model, tokenizer = _from_pretrained(folder, context)
@@ -55,7 +55,7 @@ def load_model(spec: ModelSpec, context: BackendContext) -> LoadedModel:
     return LoadedModel(model, tokenizer, _context_length(spec, model))
 
 
-def _resolve_folder(spec: ModelSpec, context: BackendContext) -> Path:
+def resolve_folder(spec: ModelSpec, context: BackendContext) -> Path:
     builtin = spec.source.get("builtin")
     if builtin is None:
         return local_folder(spec.source)

@@ -1,0 +1,133 @@
+"""A fine-tuning job end to end in one process: upload, train a tiny model, publish, chat."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from modelyard.jobs.worker import Worker
+from modelyard.store import Database
+from modelyard.store.tables import ModelRecord, UsageEvent
+from tests.conftest import Platform
+
+JOBS = "/v1/fine_tuning/jobs"
+
+
+def _examples(n: int) -> bytes:
+    lines = []
+    for i in range(n):
+        messages = [
+            {"role": "user", "content": f"code {i}"},
+            {"role": "assistant", "content": f"answer {i % 3}"},
+        ]
+        lines.append(json.dumps({"messages": messages}))
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture
+def tuned(platform: Platform, tiny_model_dir: Path) -> tuple[Platform, dict]:
+    admin = platform.headers(platform.admin_key)
+    body = {"kind": "local", "id": "tiny", "path": str(tiny_model_dir), "price_input_per_1k": 0.5}
+    assert platform.client.post("/v1/models", json=body, headers=admin).status_code == 201
+    upload = platform.client.post(
+        "/v1/files",
+        files={"file": ("train.jsonl", _examples(12))},
+        data={"purpose": "fine-tune"},
+        headers=platform.headers(),
+    )
+    assert upload.status_code == 200, upload.text
+    job = platform.client.post(
+        JOBS,
+        json={
+            "model": "tiny",
+            "training_file": upload.json()["id"],
+            "validation_file": upload.json()["id"],
+            "suffix": "codes",
+            "seed": 3,
+            "hyperparameters": {"n_epochs": 2, "batch_size": 4},
+        },
+        headers=platform.headers(),
+    ).json()
+    worker = Worker(platform.settings.model_copy(update={"checkpoint_every_steps": 2}))
+    assert worker.run_once()
+    return platform, platform.client.get(f"{JOBS}/{job['id']}", headers=platform.headers()).json()
+
+
+def test_job_succeeds_and_publishes_a_model_for_its_tenant_only(tuned: tuple[Platform, dict]) -> None:
+    platform, job = tuned
+    assert job["status"] == "succeeded", job
+    name = job["fine_tuned_model"]
+    assert name.startswith("ft:tiny:acme:codes:") and job["trained_tokens"] > 0
+    mine = [m["id"] for m in platform.client.get("/v1/models", headers=platform.headers()).json()["data"]]
+    assert name in mine
+    other = platform.new_tenant("globex")
+    theirs = [
+        m["id"] for m in platform.client.get("/v1/models", headers=platform.headers(other)).json()["data"]
+    ]
+    assert name not in theirs
+    refused = platform.client.post(
+        "/v1/chat/completions",
+        json={"model": name, "messages": [{"role": "user", "content": "code 1"}]},
+        headers=platform.headers(other),
+    )
+    assert refused.status_code == 404
+
+
+def _answers_at_once(platform: Platform, job: dict) -> None:
+    reply = platform.client.post(
+        "/v1/chat/completions",
+        json={
+            "model": job["fine_tuned_model"],
+            "messages": [{"role": "user", "content": "code 1"}],
+            "max_tokens": 8,
+            "temperature": 0,
+        },
+        headers=platform.headers(),
+    )
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["usage"]["completion_tokens"] > 0
+
+
+def _events_and_checkpoints_are_listed(platform: Platform, job: dict) -> None:
+    events = platform.client.get(
+        f"{JOBS}/{job['id']}/events", params={"limit": 100}, headers=platform.headers()
+    ).json()["data"]
+    messages = [e["message"] for e in events]
+    assert any("successfully completed" in m for m in messages)
+    metrics = [e["data"] for e in events if e["type"] == "metrics"]
+    assert metrics and {"step", "train_loss", "tokens_per_s", "eta_s"} <= set(metrics[0])
+    assert any(m.get("val_loss") is not None for m in metrics)
+    checkpoints = platform.client.get(f"{JOBS}/{job['id']}/checkpoints", headers=platform.headers()).json()[
+        "data"
+    ]
+    assert checkpoints and checkpoints[0]["object"] == "fine_tuning.job.checkpoint"
+    steps = [c["step_number"] for c in checkpoints]
+    assert steps == sorted(steps, reverse=True) and 2 in steps  # newest first; every 2 steps
+    assert "/" not in json.dumps(checkpoints).replace("ft:tiny", "")  # no file paths
+
+
+def _exactly_one_model_and_one_bill_with_lineage(platform: Platform, job: dict) -> None:
+    db = Database(platform.settings.resolved_database_url)
+    with db.session() as session:
+        models = session.scalars(select(ModelRecord).where(ModelRecord.id == job["fine_tuned_model"])).all()
+        bills = session.scalars(select(UsageEvent).where(UsageEvent.ref_id == job["id"])).all()
+    db.dispose()
+    assert len(models) == 1 and len(bills) == 1
+    lineage = models[0].lineage
+    assert lineage["base_model"] == "tiny" and lineage["job"] == job["id"]
+    assert lineage["training_file"] == job["training_file"] and lineage["hyperparameters"]["n_epochs"] == 2
+    assert bills[0].endpoint == "fine_tuning" and bills[0].prompt_tokens == job["trained_tokens"]
+    assert bills[0].cost == pytest.approx(job["trained_tokens"] / 1000 * 0.5)
+    # running the worker again finds nothing to do and publishes nothing twice
+    assert not Worker(platform.settings).run_once()
+
+
+def test_tuned_model_serves_and_the_job_is_fully_recorded(tuned: tuple[Platform, dict]) -> None:
+    # One training run, several checks: training is the slow part of this file.
+    platform, job = tuned
+    _answers_at_once(platform, job)
+    _events_and_checkpoints_are_listed(platform, job)
+    _exactly_one_model_and_one_bill_with_lineage(platform, job)
