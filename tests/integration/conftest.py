@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,10 +56,11 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None
     raise RuntimeError(f"server did not become healthy:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    home = tmp_path_factory.mktemp("live-home")
-    port = free_port()
+@contextmanager
+def start_server(
+    home: Path, port: int, *, worker: bool = True, extra_env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
+    home.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
         "MODELYARD_HOME": str(home),
@@ -66,11 +68,19 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "MODELYARD_MODELS_DIR": str(TEST_CACHE / "models"),
         "MODELYARD_BASE_URL": f"http://127.0.0.1:{port}",
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     log = home / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "modelyard", "serve", "--no-import-builtins"],
+            [
+                sys.executable,
+                "-m",
+                "modelyard",
+                "serve",
+                "--no-import-builtins",
+                "--worker" if worker else "--no-worker",
+            ],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -86,3 +96,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with start_server(tmp_path_factory.mktemp("live-home"), free_port()) as server:
+        yield server
