@@ -48,6 +48,7 @@ def serve(
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     services = build_services(settings)
     issued = services.tenancy.ensure_admin_key(settings.admin_key_file)
     if issued is not None:

@@ -57,6 +57,8 @@ class _Hooks:
     def should_stop(self) -> str | None:
         if self._context.lost.is_set():
             return "cancel"  # another worker owns the job now; stop without publishing
+        if self._context.shutdown.is_set():
+            return "pause"  # checkpoint now; the job goes back to the queue for the next worker
         now = time.monotonic()
         if now - self._last_status_check >= 0.5:
             self._last_status_check = now

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -38,7 +39,8 @@ class WorkerSupervisor:
 
     def _spawn(self) -> None:
         # A separate interpreter: training must not share the web process's GIL or memory.
-        self._process = subprocess.Popen([sys.executable, "-m", "modelyard", "worker"])
+        command = [sys.executable, "-m", "modelyard", "worker", "--parent-pid", str(os.getpid())]
+        self._process = subprocess.Popen(command)
         log.info("started job worker (pid %d)", self._process.pid)
 
     def _watch(self) -> None:

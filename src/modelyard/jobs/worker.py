@@ -32,6 +32,8 @@ class JobContext:
     db: Database
     queue: JobQueue
     lost: threading.Event = field(default_factory=threading.Event)
+    # Set when the worker is asked to stop: a job checkpoints and hands itself back.
+    shutdown: threading.Event = field(default_factory=threading.Event)
 
 
 JobHandler = Callable[[JobContext], None]
@@ -87,13 +89,16 @@ class Worker:
         self.db = db or Database(settings.resolved_database_url)
         self.queue = JobQueue(self.db, lease_s=settings.job_lease_s)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.stopping = threading.Event()
 
     def run_once(self) -> bool:
         """Claim and run one job; False when there was nothing to do."""
         lease = self.queue.claim(self.owner, tuple(_HANDLERS))
         if lease is None:
             return False
-        context = JobContext(lease=lease, settings=self.settings, db=self.db, queue=self.queue)
+        context = JobContext(
+            lease=lease, settings=self.settings, db=self.db, queue=self.queue, shutdown=self.stopping
+        )
         log.info("running %s job %s (attempt %d)", lease.kind, lease.job_id, lease.attempt)
         with _LeaseKeeper(context, interval_s=max(self.settings.job_lease_s / 3, 0.2)):
             try:
@@ -105,7 +110,7 @@ class Worker:
         return True
 
     def run_forever(self, stop: threading.Event | None = None) -> None:
-        stop = stop or threading.Event()
+        stop = self.stopping = stop or self.stopping
         log.info("worker %s polling for jobs", self.owner)
         while not stop.is_set():
             if not self.run_once():
