@@ -51,3 +51,85 @@ def test_models_list_shows_the_plaza(live_server: LiveServer) -> None:
     result = live_server.cli("models", "list")
     assert result.returncode == 0, result.stderr
     assert "gemma-3-270m" in result.stdout and "all-minilm-l6-v2" in result.stdout
+
+
+def test_models_add_and_chat_streams_from_stdin(live_server: LiveServer) -> None:
+    from tests.helpers.mock_upstream import MockUpstream
+
+    with MockUpstream() as upstream:
+        env_key = {"MODELYARD_PROVIDER_KEY": "sk-cli-provider"}
+        live_server.env.update(env_key)
+        try:
+            added = live_server.cli(
+                "models",
+                "add",
+                "remote",
+                "cli-remote",
+                "--base-url",
+                upstream.base_url,
+                "--upstream-model",
+                "mock-model",
+                "--price-in",
+                "0.5",
+                "--tag",
+                "mock",
+            )
+        finally:
+            for name in env_key:
+                live_server.env.pop(name)
+        assert added.returncode == 0, added.stderr
+        assert upstream.requests == []  # registering does not call the provider
+        chatted = live_server.cli("chat", "cli-remote", stdin="hello cli\nsecond turn\n")
+        assert chatted.returncode == 0, chatted.stderr
+        assert "You said: hello cli" in chatted.stdout and "You said: second turn" in chatted.stdout
+        assert upstream.last_request.headers["authorization"] == "Bearer sk-cli-provider"
+        # the second turn carried the first answer as history
+        assert len(upstream.last_request.json["messages"]) == 3
+        shown = live_server.cli("models", "show", "cli-remote")
+        assert '"price_input_per_1k": 0.5' in shown.stdout and "sk-cli-provider" not in shown.stdout
+
+
+def test_finetune_commands(live_server: LiveServer, tiny_model_dir, tmp_path) -> None:  # noqa: ANN001
+    import json
+
+    live_server.cli("models", "add", "local", "tiny-cli", "--path", str(tiny_model_dir))
+    data = tmp_path / "train.jsonl"
+    rows = [
+        {"messages": [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": f"a{i % 2}"}]}
+        for i in range(8)
+    ]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    uploaded = live_server.cli("files", "upload", str(data))
+    assert uploaded.returncode == 0, uploaded.stderr
+    file_id = uploaded.stdout.strip().splitlines()[-1]
+    created = live_server.cli(
+        "finetune",
+        "create",
+        "--model",
+        "tiny-cli",
+        "--training-file",
+        file_id,
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--suffix",
+        "cli",
+        "--no-follow",
+    )
+    assert created.returncode == 0, created.stderr
+    job_id = created.stdout.strip().splitlines()[-1]
+    assert job_id.startswith("ftjob-")
+    followed = live_server.cli("finetune", "events", job_id, "--follow")
+    assert followed.returncode == 0, followed.stderr
+    assert "Fine-tuned model: ft:tiny-cli:platform:cli:" in followed.stdout
+    assert "Created fine-tuning job" in followed.stdout
+    assert job_id in live_server.cli("finetune", "list").stdout
+    assert '"status": "succeeded"' in live_server.cli("finetune", "show", job_id).stdout
+    assert "step" in live_server.cli("finetune", "checkpoints", job_id).stdout.lower()
+    again = live_server.cli(
+        "finetune", "create", "--model", "tiny-cli", "--training-file", file_id, "--no-follow"
+    )
+    second = again.stdout.strip().splitlines()[-1]
+    cancelled = live_server.cli("finetune", "cancel", second)
+    assert cancelled.returncode == 0 and "cancelled" in cancelled.stdout
