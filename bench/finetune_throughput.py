@@ -5,8 +5,11 @@ batches in the same order), with the same LoRA config, batch size and AdamW sett
 The plain loop is the minimal one everybody writes: right padding, ``model(...,
 labels=...)``, backward, step; no checkpoints, no logging. Rounds are interleaved, so a
 busy machine slows both alike. Each of our rounds is a fresh ``train()`` call; its
-window runs from the first ``should_stop()`` to the last one, so it holds every step's
-own work (hooks, events) but not model loading or the checkpoint written at the end.
+window runs from the second ``should_stop()`` to the last one, so it holds every step's
+own work (hooks, events) but not model loading, the first step (one-time allocations of
+a fresh model; the plain loop's first step of a round is left out too) or the
+checkpoint written at the end. On a shared 2-core box, ``--threads 1`` gives steadier
+figures: two threads spin against other processes.
 
     python bench/finetune_throughput.py                    # tiny random model, seconds
     python bench/finetune_throughput.py --model-dir ~/.cache/modelyard-tests/models/gemma-3-270m \\
@@ -65,7 +68,7 @@ class _Clock:
     def should_stop(self) -> str | None:
         self.asked += 1
         now = time.perf_counter()
-        if self.asked == 1:
+        if self.asked == 2:
             self.first = now
         self.last = now
         return None
@@ -78,7 +81,7 @@ class _Clock:
 
 
 def ours(spec: ResolvedSpec, model_dir: Path, data: list[list[Message]], dtype: str) -> tuple[float, float]:
-    """(tokens, seconds) of steps 1 .. n-1 of a fresh run (n = steps per epoch)."""
+    """(tokens, seconds) of steps 2 .. n-1 of a fresh run (n = steps per epoch)."""
     from modelyard.finetune.data import encode_examples, epoch_batches
     from modelyard.finetune.runner import train
 
@@ -94,7 +97,7 @@ def ours(spec: ResolvedSpec, model_dir: Path, data: list[list[Message]], dtype: 
             dtype=dtype,
         )
     encoded = _encode(model_dir, data, spec, encode_examples)
-    batches = epoch_batches(len(encoded), spec.batch_size, spec.seed, 0)[: clock.asked - 1]
+    batches = epoch_batches(len(encoded), spec.batch_size, spec.seed, 0)[1 : clock.asked - 1]
     tokens = sum(len(encoded[i].input_ids) for batch in batches for i in batch)
     return tokens, clock.last - clock.first
 
@@ -131,21 +134,26 @@ class Plain:
         self.optimizer = torch.optim.AdamW(params, **adamw_settings(spec).as_kwargs())
 
     def run(self, steps: int) -> tuple[float, float]:
+        """(tokens, seconds) of batches 2 .. steps; the first one runs untimed."""
+        self.step(self.batches[0])
+        tokens, started = 0, time.perf_counter()
+        for batch in self.batches[1:steps]:
+            tokens += self.step(batch)
+        return tokens, time.perf_counter() - started
+
+    def step(self, batch: list[int]) -> int:
         import torch
 
-        tokens, started = 0, time.perf_counter()
-        for batch in self.batches[:steps]:
-            rows = [self.examples[i] for i in batch]
-            width = max(len(e.input_ids) for e in rows)
-            ids = torch.tensor([list(e.input_ids) + [self.pad] * (width - len(e.input_ids)) for e in rows])
-            mask = torch.tensor([[1] * len(e.input_ids) + [0] * (width - len(e.input_ids)) for e in rows])
-            labels = torch.tensor([e.labels + [-100] * (width - len(e.input_ids)) for e in rows])
-            loss = self.model(input_ids=ids, attention_mask=mask, labels=labels).loss
-            loss.backward()
-            self.optimizer.step()
-            self.optimizer.zero_grad(set_to_none=True)
-            tokens += int(mask.sum())
-        return tokens, time.perf_counter() - started
+        rows = [self.examples[i] for i in batch]
+        width = max(len(e.input_ids) for e in rows)
+        ids = torch.tensor([list(e.input_ids) + [self.pad] * (width - len(e.input_ids)) for e in rows])
+        mask = torch.tensor([[1] * len(e.input_ids) + [0] * (width - len(e.input_ids)) for e in rows])
+        labels = torch.tensor([e.labels + [-100] * (width - len(e.input_ids)) for e in rows])
+        loss = self.model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss.backward()
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return int(mask.sum())
 
 
 def main() -> None:
@@ -153,7 +161,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--model-dir", type=Path, help="a local safetensors causal LM (default: tiny)")
-    parser.add_argument("--steps", type=int, default=12, help="timed steps per round")
+    parser.add_argument("--steps", type=int, default=12, help="steps per round (the first is untimed)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--dtype", default="float32", choices=("float32", "bfloat16"))
@@ -172,7 +180,6 @@ def main() -> None:
         TrainSpec(n_epochs=1, batch_size=args.batch_size, checkpoint_every_steps=10**6), n_examples
     )
     plain = Plain(spec, model_dir, data, args.dtype)
-    plain.run(1)  # warm-up: first-call allocations
     rates: dict[str, list[float]] = {"plain PEFT loop": [], "modelyard train()": []}
     for round_ in range(args.rounds):
         for name, measure in (

@@ -90,9 +90,15 @@ def main() -> None:
     upstream_process, upstream = start_upstream()
     try:
         with running_server() as (gateway, key):
-            register = {"kind": "remote", "id": "bench-remote", "base_url": upstream, "upstream_model": "mock-model"}
-            httpx.post(f"{gateway}/v1/models", json=register,
-                       headers={"Authorization": f"Bearer {key}"}).raise_for_status()
+            register = {
+                "kind": "remote",
+                "id": "bench-remote",
+                "base_url": upstream,
+                "upstream_model": "mock-model",
+            }
+            httpx.post(
+                f"{gateway}/v1/models", json=register, headers={"Authorization": f"Bearer {key}"}
+            ).raise_for_status()
             asyncio.run(measure(upstream, gateway, key, args))
     finally:
         upstream_process.terminate()

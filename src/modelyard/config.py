@@ -58,9 +58,9 @@ class Settings(BaseSettings):
     job_lease_s: float = 30.0
     worker_poll_s: float = 1.0
     checkpoint_every_steps: int = 10
-    # Training precision on CPU: float32 trains reliably; the adapter then serves on
-    # whatever torch_dtype the base is served in.
-    train_dtype: str = "float32"
+    # Training precision: bf16 trains ~1.5x faster on CPU than fp32 and matches how the
+    # base is served (torch_dtype). A job keeps the dtype it started with across resumes.
+    train_dtype: str = "bfloat16"
 
     # Used by the CLI to reach a running server.
     base_url: str | None = None

@@ -54,6 +54,14 @@ class FineTuningService:
                 param="model",
                 code="model_not_tunable",
             )
+        if base.source.get("prompt_format") == "chat_template":
+            # Training renders our default format; serving would use the model's template.
+            raise InvalidRequest(
+                f"model '{body.model}' is served with its own chat template; "
+                "fine-tuning such models is not supported yet",
+                param="model",
+                code="model_not_tunable",
+            )
         self._require_file(body.training_file, principal, "training_file")
         if body.validation_file:
             self._require_file(body.validation_file, principal, "validation_file")
