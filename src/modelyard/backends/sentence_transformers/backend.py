@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from typing import Any
 
 from modelyard.backends.base import BackendContext, Embeddings, ModelSpec, Usage
 from modelyard.backends.transformers.files import check_weights, local_folder
+from modelyard.config import apply_offline_environment
 from modelyard.errors import BackendUnavailable, InvalidRequest, ModelyardError
 
 __all__ = ["BUILTIN_EMBEDDING_MODELS", "SentenceTransformersBackend", "builtin_embedding_folder"]
@@ -113,11 +113,9 @@ class SentenceTransformersBackend:
 
 
 def _open(folder: Path, context: BackendContext) -> Any:
-    # huggingface_hub reads HF_HUB_OFFLINE when it is first imported; set before that, it
-    # turns any hub lookup sentence-transformers still attempts for a local folder (model
-    # card, config probes) into an immediate local miss instead of a network timeout on
-    # a box without internet. setdefault leaves an operator's explicit choice alone.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # Hub lookups for a local folder must miss at once, not time out on a box without
+    # internet; the app and CLI set this at start, this covers library use.
+    apply_offline_environment()
     import torch
     from sentence_transformers import SentenceTransformer
 
