@@ -29,7 +29,7 @@ _FORM_OVERHEAD = 64 * 1024
 _MAX_FORM_FIELDS = 16
 
 
-def _files(services: ServicesDep) -> FilesService:
+async def _files(services: ServicesDep) -> FilesService:
     return services.files
 
 

@@ -15,7 +15,7 @@ __all__ = ["router"]
 router: APIRouter = AuthenticatedRouter(prefix="/v1/fine_tuning/jobs", tags=["fine-tuning"])
 
 
-def _service(services: ServicesDep) -> FineTuningService:
+async def _service(services: ServicesDep) -> FineTuningService:
     return services.fine_tuning
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from modelyard.api.deps import AuthenticatedRouter, GatewayDep, PrincipalDep
 from modelyard.gateway.protocol import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
@@ -23,21 +23,22 @@ def _event_stream(frames: Any) -> StreamingResponse:
 @router.post("/chat/completions", response_model=None)
 async def chat_completions(
     body: ChatCompletionRequest, principal: PrincipalDep, gateway: GatewayDep
-) -> dict[str, Any] | StreamingResponse:
+) -> JSONResponse | StreamingResponse:
     if body.stream:
         return _event_stream(await gateway.stream_chat(body, principal))
-    return await gateway.chat(body, principal)
+    # A ready JSONResponse skips FastAPI's response encoding: the body is plain JSON already.
+    return JSONResponse(await gateway.chat(body, principal))
 
 
 @router.post("/completions", response_model=None)
 async def completions(
     body: CompletionRequest, principal: PrincipalDep, gateway: GatewayDep
-) -> dict[str, Any] | StreamingResponse:
+) -> JSONResponse | StreamingResponse:
     if body.stream:
         return _event_stream(await gateway.stream_complete(body, principal))
-    return await gateway.complete(body, principal)
+    return JSONResponse(await gateway.complete(body, principal))
 
 
-@router.post("/embeddings")
-async def embeddings(body: EmbeddingRequest, principal: PrincipalDep, gateway: GatewayDep) -> dict[str, Any]:
-    return await gateway.embed(body, principal)
+@router.post("/embeddings", response_model=None)
+async def embeddings(body: EmbeddingRequest, principal: PrincipalDep, gateway: GatewayDep) -> JSONResponse:
+    return JSONResponse(await gateway.embed(body, principal))
