@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from modelyard import __version__
-from modelyard.api import admin, files, fine_tuning, models, system
+from modelyard.api import admin, evals, files, fine_tuning, models, system
 from modelyard.api.errors import install_error_handlers
 from modelyard.config import Settings, apply_offline_environment
 from modelyard.gateway import routes as gateway_routes
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         gateway_routes.router,
         fine_tuning.router,
         files.router,
+        evals.router,
     )
     for router in routers:
         app.include_router(router)

@@ -9,6 +9,7 @@ from modelyard.backends.pool import BackendPool
 from modelyard.catalog import CatalogService
 from modelyard.catalog.secrets import SecretBox, load_or_create_key
 from modelyard.config import Settings
+from modelyard.evals.service import EvaluationService
 from modelyard.files import FilesService
 from modelyard.finetune.service import FineTuningService
 from modelyard.gateway.service import GatewayService
@@ -32,6 +33,7 @@ class Services:
     queue: JobQueue
     fine_tuning: FineTuningService
     files: FilesService
+    evaluations: EvaluationService
 
     async def start(self) -> None:
         await self.usage.start()
@@ -64,6 +66,7 @@ def build_services(settings: Settings) -> Services:
     pool = BackendPool(backend_context(settings), max_loaded=settings.max_loaded_models)
     usage = UsageRecorder(db, flush_interval_s=settings.usage_flush_interval_s)
     queue = JobQueue(db, lease_s=settings.job_lease_s)
+    files = FilesService.from_settings(db, settings, catalog)
     return Services(
         settings=settings,
         db=db,
@@ -74,5 +77,6 @@ def build_services(settings: Settings) -> Services:
         gateway=GatewayService(catalog, pool, usage),
         queue=queue,
         fine_tuning=FineTuningService(db, queue, catalog),
-        files=FilesService.from_settings(db, settings, catalog),
+        files=files,
+        evaluations=EvaluationService(db, queue, catalog, files),
     )

@@ -26,6 +26,17 @@ class Meter:
     def bind(self, record: ModelRecord) -> None:
         self._record = record
 
+    def cost(self, usage: Usage) -> float:
+        record = self._record
+        if record is None:
+            return 0.0
+        return cost_of(
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            price_in=record.price_input_per_1k,
+            price_out=record.price_output_per_1k,
+        )
+
     def success(self, usage: Usage) -> None:
         self._finish(usage, 200)
 
@@ -41,17 +52,7 @@ class Meter:
         if self._done:
             return
         self._done = True
-        record = self._record
-        cost = (
-            cost_of(
-                usage.prompt_tokens,
-                usage.completion_tokens,
-                price_in=record.price_input_per_1k,
-                price_out=record.price_output_per_1k,
-            )
-            if record is not None and status == 200
-            else 0.0
-        )
+        cost = self.cost(usage) if status == 200 else 0.0
         self._recorder.record(
             UsageRecord(
                 tenant_id=self._principal.tenant_id,

@@ -52,6 +52,7 @@ def register_job_kind(kind: str) -> Callable[[JobHandler], JobHandler]:
 
 def _load_job_kinds() -> None:
     # Importing the modules registers their handlers.
+    import modelyard.evals.job  # noqa: F401
     import modelyard.finetune.job  # noqa: F401
 
 

@@ -13,7 +13,7 @@ def test_migrations_create_every_table(database_url: str) -> None:
     tables = set(inspect(db.engine).get_table_names())
     assert {"tenants", "api_keys", "models", "usage_events", "alembic_version"} <= tables
     with db.engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0002"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0003"
     db.dispose()
 
 

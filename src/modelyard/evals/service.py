@@ -1,0 +1,217 @@
+"""Evaluations as the API sees them: create, read, cancel, rate, and assemble results."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+
+from modelyard.catalog import CatalogService
+from modelyard.errors import Conflict, InvalidRequest, ModelyardError, NotFound
+from modelyard.evals.items import to_items
+from modelyard.evals.protocol import CreateEvaluationIn, RatingIn
+from modelyard.evals.results import EvalOutput, EvalResults, ModelInfo, Rating, Score
+from modelyard.files import FilesService
+from modelyard.jobs import JobQueue
+from modelyard.store import Database
+from modelyard.store.tables import (
+    Evaluation,
+    EvaluationEvent,
+    EvaluationOutput,
+    EvaluationRating,
+    ModelRecord,
+    utcnow,
+)
+from modelyard.tenancy import Principal
+
+__all__ = ["EVAL_KIND", "EvaluationService", "add_event"]
+
+EVAL_KIND = "evaluation"
+TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
+# Metrics that call another catalog model, and the option that names it.
+_MODEL_OPTIONS = {"judge": "model", "embedding_similarity": "model"}
+
+
+def add_event(
+    session: Any, evaluation_id: str, message: str, *, level: str = "info", data: dict[str, Any] | None = None
+) -> None:
+    session.add(EvaluationEvent(evaluation_id=evaluation_id, level=level, message=message, data=data))
+
+
+class EvaluationService:
+    def __init__(self, db: Database, queue: JobQueue, catalog: CatalogService, files: FilesService) -> None:
+        self._db = db
+        self._queue = queue
+        self._catalog = catalog
+        self._files = files
+
+    def create(self, body: CreateEvaluationIn, principal: Principal) -> Evaluation:
+        self._check_models(body, principal)
+        metrics = self._check_metrics(body, principal)
+        record = self._files.get(principal, body.file)
+        evaluation = Evaluation(
+            id=f"eval-{secrets.token_hex(12)}",
+            tenant_id=principal.tenant_id,
+            key_id=principal.key_id,
+            name=body.name or record.filename,
+            file_id=record.id,
+            models=list(body.models),
+            metrics=metrics,
+            generation={**body.generation.model_dump(), "concurrency": body.concurrency},
+            tolerance_points=body.tolerance_points,
+            primary_metric=body.primary_metric or metrics[0]["name"],
+            status="queued",
+            progress={"done": 0, "total": record.examples * len(body.models), "items": record.examples},
+        )
+        with self._db.session() as session:
+            session.add(evaluation)
+            session.flush()
+            add_event(
+                session,
+                evaluation.id,
+                f"Created evaluation of {len(body.models)} models on {record.examples} items",
+            )
+        self._queue.enqueue(evaluation.id, kind=EVAL_KIND, tenant_id=principal.tenant_id)
+        return evaluation
+
+    def _check_models(self, body: CreateEvaluationIn, principal: Principal) -> None:
+        for index, model in enumerate(body.models):
+            record = self._catalog.get_visible(model, principal)
+            if record.task != "chat":
+                raise InvalidRequest(f"model '{model}' is not a chat model", param=f"models.{index}")
+
+    def _check_metrics(self, body: CreateEvaluationIn, principal: Principal) -> list[dict[str, Any]]:
+        from modelyard.evals.metrics import build_metrics
+
+        built = build_metrics(body.metrics)
+        names = [metric.name for metric in built]
+        if len(set(names)) != len(names):
+            raise InvalidRequest("each metric may appear once", param="metrics")
+        if body.primary_metric is not None and body.primary_metric not in names:
+            raise InvalidRequest(f"primary_metric must be one of {', '.join(names)}", param="primary_metric")
+        for index, spec in enumerate(body.metrics):
+            option = _MODEL_OPTIONS.get(spec.get("name", ""))
+            if option and spec.get(option):
+                try:
+                    self._catalog.get_visible(spec[option], principal)
+                except NotFound as exc:
+                    raise NotFound(exc.message, param=f"metrics.{index}.{option}") from exc
+        return [dict(spec) for spec in body.metrics]
+
+    # -- reading -------------------------------------------------------------
+    def get(self, evaluation_id: str, principal: Principal) -> Evaluation:
+        with self._db.session() as session:
+            evaluation = session.get(Evaluation, evaluation_id)
+        if evaluation is None or evaluation.tenant_id != principal.tenant_id:
+            raise NotFound(f"evaluation '{evaluation_id}' not found", param="evaluation_id")
+        return evaluation
+
+    def list(self, principal: Principal, *, limit: int) -> list[Evaluation]:
+        query = (
+            select(Evaluation)
+            .where(Evaluation.tenant_id == principal.tenant_id)
+            .order_by(Evaluation.created_at.desc())
+            .limit(limit)
+        )
+        with self._db.session() as session:
+            return list(session.scalars(query))
+
+    def events(self, evaluation_id: str, principal: Principal, *, limit: int) -> list[EvaluationEvent]:
+        self.get(evaluation_id, principal)
+        query = (
+            select(EvaluationEvent)
+            .where(EvaluationEvent.evaluation_id == evaluation_id)
+            .order_by(EvaluationEvent.id.desc())
+            .limit(limit)
+        )
+        with self._db.session() as session:
+            return list(session.scalars(query))
+
+    # -- steering ------------------------------------------------------------
+    def cancel(self, evaluation_id: str, principal: Principal) -> Evaluation:
+        self.get(evaluation_id, principal)
+        with self._db.session() as session:
+            evaluation = session.get(Evaluation, evaluation_id, with_for_update=True)
+            if evaluation.status == "cancelled":
+                return evaluation
+            if evaluation.status in TERMINAL:
+                raise Conflict(
+                    f"an evaluation that {evaluation.status} cannot be cancelled", code="invalid_transition"
+                )
+            evaluation.status, evaluation.finished_at = "cancelled", utcnow()
+            add_event(session, evaluation_id, "Evaluation cancelled")
+        if self._queue.state(evaluation_id) != "running":
+            self._queue.finish(evaluation_id)
+        return evaluation
+
+    def rate(self, evaluation_id: str, body: RatingIn, principal: Principal) -> EvaluationRating:
+        evaluation = self.get(evaluation_id, principal)
+        for param, model in (("model_a", body.model_a), ("model_b", body.model_b)):
+            if model is not None and model not in evaluation.models:
+                raise InvalidRequest(f"'{model}' is not one of this evaluation's models", param=param)
+        if body.item >= evaluation.progress.get("items", 0):
+            raise InvalidRequest("no such item in this evaluation", param="item")
+        rating = EvaluationRating(
+            evaluation_id=evaluation_id,
+            item=body.item,
+            model_a=body.model_a,
+            model_b=body.model_b,
+            winner=body.winner,
+            score=body.score,
+            key_id=principal.key_id,
+        )
+        with self._db.session() as session:
+            session.add(rating)
+        return rating
+
+    # -- results -------------------------------------------------------------
+    def results(self, evaluation_id: str, principal: Principal) -> EvalResults:
+        evaluation = self.get(evaluation_id, principal)
+        try:
+            examples = self._files.examples(principal.tenant_id, evaluation.file_id)
+        except NotFound as exc:
+            raise ModelyardError("the evaluation's file was deleted; its report cannot be rebuilt") from exc
+        with self._db.session() as session:
+            outputs = session.scalars(
+                select(EvaluationOutput)
+                .where(EvaluationOutput.evaluation_id == evaluation_id)
+                .order_by(EvaluationOutput.item, EvaluationOutput.model)
+            ).all()
+            ratings = session.scalars(
+                select(EvaluationRating).where(EvaluationRating.evaluation_id == evaluation_id)
+            ).all()
+            models = [_model_info(session.get(ModelRecord, m), m) for m in evaluation.models]
+        return EvalResults(
+            id=evaluation.id,
+            name=evaluation.name,
+            created_at=int(evaluation.created_at.timestamp()),
+            models=models,
+            metrics=list(evaluation.metrics),
+            items=to_items(examples),
+            outputs=[_output(row) for row in outputs],
+            ratings=[Rating(r.item, r.model_a, r.model_b, r.winner, r.score) for r in ratings],
+            tolerance_points=evaluation.tolerance_points,
+            primary_metric=evaluation.primary_metric,
+        )
+
+
+def _model_info(record: ModelRecord | None, model_id: str) -> ModelInfo:
+    if record is None:  # removed since: keep its answers, price unknown
+        return ModelInfo(model_id, "unknown", 0.0, 0.0)
+    return ModelInfo(record.id, record.provider, record.price_input_per_1k, record.price_output_per_1k)
+
+
+def _output(row: EvaluationOutput) -> EvalOutput:
+    return EvalOutput(
+        item=row.item,
+        model=row.model,
+        output=row.output,
+        error=row.error,
+        latency_ms=row.latency_ms,
+        ttft_ms=row.ttft_ms,
+        prompt_tokens=row.prompt_tokens,
+        completion_tokens=row.completion_tokens,
+        cost=row.cost,
+        scores={name: Score(s.get("value"), s.get("detail")) for name, s in (row.scores or {}).items()},
+    )
