@@ -51,6 +51,14 @@ class ApiClient:
         _raise_for_error(response)
         return response.json() if response.content else None
 
+    def request_text(self, method: str, path: str, **kwargs: Any) -> str:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise fail(f"cannot reach modelyard at {self._http.base_url}: {exc}") from exc
+        _raise_for_error(response)
+        return response.text
+
     def stream_sse(self, path: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
         try:
             with self._http.stream("POST", path, json=body) as response:

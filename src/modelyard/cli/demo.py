@@ -9,40 +9,46 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import Progress
 from rich.table import Table
 
-from modelyard.cli.client import ApiClient, console
+from modelyard.cli.client import ApiClient, console, fail
+from modelyard.cli.evals import follow_evaluation, print_summary
 from modelyard.cli.finetune import follow_job
 from modelyard.config import Settings
-from modelyard.demo.sales_charts import ChartExample, answer_matches, generate, to_chat
+from modelyard.demo.sales_charts import ChartExample, generate, to_chat
 
 __all__ = ["demo_app"]
 
 demo_app = typer.Typer(help="Guided demos against a running server.", no_args_is_help=True)
 
 
-def _accuracy(
-    client: ApiClient, model: str, examples: list[ChartExample], label: str
-) -> tuple[float, list[str]]:
-    outputs: list[str] = []
-    with Progress(console=console()) as progress:
-        task = progress.add_task(f"{label}: {model}", total=len(examples))
-        for example in examples:
-            body = {**to_chat(example, with_answer=False), "model": model, "temperature": 0, "max_tokens": 48}
-            reply = client.request("POST", "/v1/chat/completions", json=body)
-            outputs.append(reply["choices"][0]["message"]["content"])
-            progress.advance(task)
-    hits = sum(answer_matches(o, e.answer) for o, e in zip(outputs, examples, strict=True))
-    return hits / len(examples), outputs
+def _evaluate(client: ApiClient, file_id: str, models: list[str], name: str) -> dict[str, Any]:
+    """Run an evaluation on the platform and return its report."""
+    body = {
+        "name": name,
+        "file": file_id,
+        "models": models,
+        "metrics": [{"name": "exact_match"}, {"name": "json_match"}],
+        "generation": {"temperature": 0, "max_tokens": 48},
+    }
+    evaluation = client.request("POST", "/v1/evaluations", json=body)
+    evaluation = follow_evaluation(client, evaluation["id"])
+    if evaluation["status"] != "succeeded":
+        raise fail(f"evaluation {evaluation['id']} {evaluation['status']}")
+    return client.request("GET", f"/v1/evaluations/{evaluation['id']}/report")
 
 
-def _upload(client: ApiClient, examples: list[ChartExample], folder: Path) -> str:
-    path = folder / "sales-charts.train.jsonl"
+def _exact_match(report: dict[str, Any], model: str) -> float:
+    entry = next(m for m in report["models"] if m["model"] == model)
+    return float(entry["metrics"]["exact_match"]["mean"] or 0.0)
+
+
+def _upload(client: ApiClient, examples: list[ChartExample], folder: Path, purpose: str) -> str:
+    path = folder / f"sales-charts.{purpose}.jsonl"
     path.write_text("".join(json.dumps(to_chat(e), ensure_ascii=False) + "\n" for e in examples))
     with path.open("rb") as handle:
         uploaded = client.request(
-            "POST", "/v1/files", files={"file": (path.name, handle)}, data={"purpose": "fine-tune"}
+            "POST", "/v1/files", files={"file": (path.name, handle)}, data={"purpose": purpose}
         )
     return uploaded["id"]
 
@@ -55,39 +61,53 @@ def finetune(
     seed: int = typer.Option(2019, "--seed"),
     epochs: int | None = typer.Option(None, "--epochs", help="Default: the platform's 'auto'."),
     out: Path | None = typer.Option(None, "--out", help="Write the figures as JSON here."),
+    report_out: Path | None = typer.Option(
+        Path("demo-report.html"), "--report-out", help="Save the evaluation report (HTML) here."
+    ),
     api_key: str | None = typer.Option(None, "--api-key"),
 ) -> None:
-    """Sales question -> JSON chart spec: base accuracy, fine-tune, tuned accuracy, time taken."""
+    """Sales question -> JSON chart spec: base accuracy, fine-tune, tuned accuracy, time, report."""
     client = ApiClient(Settings(), api_key=api_key, timeout=1800)
     started = time.perf_counter()
     train, test = generate(n_train, n_test, seed=seed)
     console().print(f"Task: {test[0].question}  ->  {test[0].answer}")
-    base_acc, _ = _accuracy(client, model, test, "base model")
-    phase = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
-        file_id = _upload(client, train, Path(folder))
-    body: dict[str, Any] = {"model": model, "training_file": file_id, "suffix": "sales-charts", "seed": seed}
+        held_out = _upload(client, test, Path(folder), "evals")
+        training = _upload(client, train, Path(folder), "fine-tune")
+    base_acc = _exact_match(_evaluate(client, held_out, [model], "demo: base model"), model)
+    console().print(f"Base model exact match on {n_test} held-out questions: {base_acc:.0%}")
+    phase = time.perf_counter()
+    body: dict[str, Any] = {"model": model, "training_file": training, "suffix": "sales-charts", "seed": seed}
     if epochs:
         body["hyperparameters"] = {"n_epochs": epochs}
-    job = client.request("POST", "/v1/fine_tuning/jobs", json=body)
-    job = follow_job(client, job["id"])
+    job = follow_job(client, client.request("POST", "/v1/fine_tuning/jobs", json=body)["id"])
     if job["status"] != "succeeded":
         raise typer.Exit(code=1)
     train_s = time.perf_counter() - phase
-    tuned_acc, outputs = _accuracy(client, job["fine_tuned_model"], test, "fine-tuned")
+    tuned = job["fine_tuned_model"]
+    comparison = _evaluate(client, held_out, [model, tuned], "demo: base vs fine-tuned")
     figures = {
         "base_model": model,
-        "fine_tuned_model": job["fine_tuned_model"],
+        "fine_tuned_model": tuned,
         "train_examples": n_train,
         "held_out": n_test,
         "base_exact_match": base_acc,
-        "fine_tuned_exact_match": tuned_acc,
+        "fine_tuned_exact_match": _exact_match(comparison, tuned),
         "fine_tune_wall_s": round(train_s, 1),
         "total_wall_s": round(time.perf_counter() - started, 1),
         "trained_tokens": job["trained_tokens"],
-        "sample_output": outputs[0],
+        "evaluation": comparison.get("evaluation", {}).get("id"),
     }
+    print_summary(comparison)
     _report(figures)
+    if report_out:
+        report_out.write_text(
+            client.request_text(
+                "GET", f"/v1/evaluations/{figures['evaluation']}/report", params={"format": "html"}
+            ),
+            encoding="utf-8",
+        )
+        console().print(f"Evaluation report: {report_out}")
     if out:
         out.write_text(json.dumps(figures, ensure_ascii=False, indent=2))
 

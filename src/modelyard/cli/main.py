@@ -7,6 +7,7 @@ import typer
 from modelyard.cli.admin import keys_app, tenants_app
 from modelyard.cli.chat import chat
 from modelyard.cli.demo import demo_app
+from modelyard.cli.evals import eval_app
 from modelyard.cli.files import files_app
 from modelyard.cli.finetune import finetune_app
 from modelyard.cli.models import models_app
@@ -33,6 +34,7 @@ app.add_typer(tenants_app, name="tenants")
 app.add_typer(keys_app, name="keys")
 app.add_typer(files_app, name="files")
 app.add_typer(finetune_app, name="finetune")
+app.add_typer(eval_app, name="eval")
 app.add_typer(demo_app, name="demo")
 
 if __name__ == "__main__":
