@@ -3,7 +3,7 @@
 The seed documents show it on stage: "华北地区2019年3月的销售额,用折线图表示" must become
 a chart specification. Questions are generated from templates with a seeded RNG, so the
 same seed gives the same dataset on every machine; the answer is the canonical JSON
-(fixed key order, no spaces), which makes exact match a fair score.
+(fixed key order, no spaces), which makes exact match (after stripping whitespace) a fair score.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["SYSTEM_PROMPT", "ChartExample", "answer_matches", "generate", "to_chat"]
+__all__ = ["SYSTEM_PROMPT", "ChartExample", "generate", "to_chat"]
 
 SYSTEM_PROMPT = "把销售问题转换成JSON图表配置。"
 REGIONS = ("华北", "华东", "华南", "华中", "西南", "西北", "东北")
@@ -78,8 +78,3 @@ def to_chat(example: ChartExample, *, with_answer: bool = True) -> dict[str, Any
     if with_answer:
         messages.append({"role": "assistant", "content": example.answer})
     return {"messages": messages}
-
-
-def answer_matches(output: str, expected: str) -> bool:
-    """Exact match on the JSON string, ignoring surrounding whitespace."""
-    return output.strip() == expected
