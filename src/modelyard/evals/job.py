@@ -111,11 +111,17 @@ async def _evaluate(context: JobContext, evaluation: Evaluation, principal: Prin
     from modelyard.files import FilesService
     from modelyard.gateway.measured import MeasuredCaller
     from modelyard.services import build_services
+    from modelyard.usage import UsageRecorder
 
-    services = build_services(context.settings)
-    await services.start()
+    # Services (and the models they load) outlive the job; metering is per job because
+    # its background writer belongs to this job's event loop.
+    services = context.resources.get("services") or context.resources.setdefault(
+        "services", build_services(context.settings)
+    )
+    usage = UsageRecorder(context.db, flush_interval_s=context.settings.usage_flush_interval_s)
+    await usage.start()
     try:
-        caller = MeasuredCaller(services.catalog, services.pool, services.usage)
+        caller = MeasuredCaller(services.catalog, services.pool, usage)
         run = _Run(context, evaluation, caller, principal)
         _mark_running(context, evaluation.id)
         examples = FilesService.from_settings(context.db, context.settings).examples(
@@ -131,7 +137,7 @@ async def _evaluate(context: JobContext, evaluation: Evaluation, principal: Prin
         await _score(run, items)
         return not run.stopped()
     finally:
-        await services.stop()
+        await usage.stop()
 
 
 def _mark_running(context: JobContext, evaluation_id: str) -> None:

@@ -13,6 +13,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from modelyard.config import Settings
 from modelyard.jobs.queue import JobQueue, Lease
@@ -34,6 +35,8 @@ class JobContext:
     lost: threading.Event = field(default_factory=threading.Event)
     # Set when the worker is asked to stop: a job checkpoints and hands itself back.
     shutdown: threading.Event = field(default_factory=threading.Event)
+    # Lives as long as the worker: loaded models stay loaded from one job to the next.
+    resources: dict[str, Any] = field(default_factory=dict)
 
 
 JobHandler = Callable[[JobContext], None]
@@ -91,6 +94,7 @@ class Worker:
         self.queue = JobQueue(self.db, lease_s=settings.job_lease_s)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.stopping = threading.Event()
+        self.resources: dict[str, Any] = {}
 
     def run_once(self) -> bool:
         """Claim and run one job; False when there was nothing to do."""
@@ -98,7 +102,12 @@ class Worker:
         if lease is None:
             return False
         context = JobContext(
-            lease=lease, settings=self.settings, db=self.db, queue=self.queue, shutdown=self.stopping
+            lease=lease,
+            settings=self.settings,
+            db=self.db,
+            queue=self.queue,
+            shutdown=self.stopping,
+            resources=self.resources,
         )
         log.info("running %s job %s (attempt %d)", lease.kind, lease.job_id, lease.attempt)
         with _LeaseKeeper(context, interval_s=max(self.settings.job_lease_s / 3, 0.2)):
