@@ -26,7 +26,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_server(**env: str) -> Iterator[tuple[str, str]]:
+def running_server(*, worker: bool = False, **env: str) -> Iterator[tuple[str, str]]:
     """Yields (base_url, admin_key) of a server with its own empty home."""
     home = Path(tempfile.mkdtemp(prefix="modelyard-bench-"))
     port = _free_port()
@@ -37,7 +37,14 @@ def running_server(**env: str) -> Iterator[tuple[str, str]]:
         "MODELYARD_MODELS_DIR": str(CACHE / "models"),
         **env,
     }
-    command = [sys.executable, "-m", "modelyard", "serve", "--no-worker", "--no-import-builtins"]
+    command = [
+        sys.executable,
+        "-m",
+        "modelyard",
+        "serve",
+        "--worker" if worker else "--no-worker",
+        "--no-import-builtins",
+    ]
     log = (home / "server.log").open("wb")
     process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
