@@ -12,6 +12,7 @@ $(BIN)/python:
 # torch first, pinned: this exact version is the CPU build on local disk; any other
 # spec would download a multi-GB CUDA build.
 $(STAMP): pyproject.toml | $(BIN)/python
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[dev]'

@@ -79,7 +79,7 @@ def main() -> None:
         sequential_s, answers = one_at_a_time(client, rows, args.max_tokens)
         evaluation_s, evaluation_id = as_evaluation(client, file_id, args.max_tokens)
         report = client.get(f"/v1/evaluations/{evaluation_id}/report").raise_for_status().json()
-    batched = {row["item"]: row["outputs"][MODEL]["output"] for row in report["examples"]}
+    batched = {row["index"]: row["models"][MODEL]["output"] for row in report["examples"]}
     same = sum(batched[i] == answers[i] for i in range(len(rows)))
     print(f"{MODEL}, {len(rows)} items, max_tokens {args.max_tokens}, temperature 0")
     print(f"  one request at a time: {sequential_s:7.1f} s")

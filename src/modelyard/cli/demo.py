@@ -39,7 +39,7 @@ def _evaluate(client: ApiClient, file_id: str, models: list[str], name: str) -> 
 
 
 def _exact_match(report: dict[str, Any], model: str) -> float:
-    entry = next(m for m in report["models"] if m["model"] == model)
+    entry = next(m for m in report["models"] if m["id"] == model)
     return float(entry["metrics"]["exact_match"]["mean"] or 0.0)
 
 
@@ -96,7 +96,7 @@ def finetune(
         "fine_tune_wall_s": round(train_s, 1),
         "total_wall_s": round(time.perf_counter() - started, 1),
         "trained_tokens": job["trained_tokens"],
-        "evaluation": comparison.get("evaluation", {}).get("id"),
+        "evaluation": comparison["eval"]["id"],
     }
     print_summary(comparison)
     _report(figures)

@@ -124,12 +124,12 @@ def print_summary(report: dict[str, Any]) -> None:
     table = Table("model", *metric_names, "p50 ms", "cost/item", "failures")
     for entry in models:
         cells = [_pct(entry["metrics"].get(name, {}).get("mean")) for name in metric_names]
-        latency = entry.get("latency", {}).get("total_p50_ms")
+        latency = entry.get("latency", {}).get("p50_ms")
         table.add_row(
-            entry["model"],
+            entry["id"],
             *cells,
             f"{latency:.0f}" if latency is not None else "-",
-            f"{entry.get('cost', {}).get('per_item', 0):.6f}",
+            f"{entry.get('cost', {}).get('per_item') or 0:.6f}",
             str(entry.get("failures", {}).get("count", 0)),
         )
     console().print(table)

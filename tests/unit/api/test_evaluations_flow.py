@@ -28,6 +28,16 @@ def _rows(n: int) -> bytes:
     return "".join(json.dumps(r) + "\n" for r in rows).encode()
 
 
+def _token_f1(output: str, reference: str) -> float:
+    """SQuAD-style token F1 for these ASCII answers, recomputed here without the metric's code."""
+    predicted, truth = output.lower().split(), reference.lower().split()
+    common = sum(min(predicted.count(t), truth.count(t)) for t in set(predicted))
+    if not predicted or not truth or common == 0:
+        return float(predicted == truth)
+    precision, recall = common / len(predicted), common / len(truth)
+    return 2 * precision * recall / (precision + recall)
+
+
 def _upload(platform: Platform, data: bytes, purpose: str, key: str | None = None) -> str:
     response = platform.client.post(
         "/v1/files",
@@ -100,12 +110,13 @@ def test_two_models_metrics_recomputed_independently(two_models: tuple[Platform,
     report = platform.client.get(f"{EVALS}/{evaluation['id']}/report", headers=platform.headers()).json()
     references = {i: f"answer {i % 2}" for i in range(6)}
     for model in ("tiny", tuned):
-        outputs = {row["item"]: row["outputs"][model]["output"] for row in report["examples"]}
+        outputs = {row["index"]: row["models"][model]["output"] for row in report["examples"]}
         expected = sum(outputs[i].strip() == references[i] for i in range(6)) / 6
-        entry = next(m for m in report["models"] if m["model"] == model)
+        entry = next(m for m in report["models"] if m["id"] == model)
         assert entry["metrics"]["exact_match"]["mean"] == pytest.approx(expected)
-        tokens_out = sum(row["outputs"][model]["completion_tokens"] for row in report["examples"])
-        assert entry["tokens"]["completion_total"] == tokens_out
+        f1 = [_token_f1(outputs[i], references[i]) for i in range(6)]
+        assert entry["metrics"]["token_f1"]["mean"] == pytest.approx(sum(f1) / 6)
+        assert entry["n_outputs"] == 6 and entry["failures"]["count"] == 0
     html = platform.client.get(
         f"{EVALS}/{evaluation['id']}/report", params={"format": "html"}, headers=platform.headers()
     )
@@ -139,14 +150,14 @@ def test_judge_grades_through_the_platform_and_survives_garbage(
     graded = _evaluate(platform, data, ["judge-remote"], metrics)
     report = platform.client.get(f"{EVALS}/{graded['id']}/report", headers=platform.headers()).json()
     entry = report["models"][0]["metrics"]["judge"]
-    assert entry["mean"] == 1.0 and entry["ungraded"] == 0
+    assert entry["mean"] == 1.0 and entry["n_ungraded"] == 0
     assert any("judge" in str(r) for r in judge.requests)  # the judge was really asked
 
     judge.stream_chunks = ["I ", "cannot ", "decide ", "{not json"]
     garbled = _evaluate(platform, data, ["judge-remote"], metrics)
     report = platform.client.get(f"{EVALS}/{garbled['id']}/report", headers=platform.headers()).json()
     entry = report["models"][0]["metrics"]["judge"]
-    assert entry["ungraded"] == 4 and entry["mean"] is None
+    assert entry["n_ungraded"] == 4 and entry["mean"] is None
 
 
 def test_evaluations_are_invisible_across_tenants(platform: Platform) -> None:
