@@ -38,7 +38,9 @@ def upgrade() -> None:
     op.create_table(
         "evaluation_outputs",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("evaluation_id", sa.String(40), sa.ForeignKey("evaluations.id"), nullable=False, index=True),
+        sa.Column(
+            "evaluation_id", sa.String(40), sa.ForeignKey("evaluations.id"), nullable=False, index=True
+        ),
         sa.Column("item", sa.Integer(), nullable=False),
         sa.Column("model", sa.String(200), nullable=False),
         sa.Column("output", sa.Text(), nullable=True),
@@ -54,7 +56,9 @@ def upgrade() -> None:
     op.create_table(
         "evaluation_events",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("evaluation_id", sa.String(40), sa.ForeignKey("evaluations.id"), nullable=False, index=True),
+        sa.Column(
+            "evaluation_id", sa.String(40), sa.ForeignKey("evaluations.id"), nullable=False, index=True
+        ),
         sa.Column("level", sa.String(10), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=True),
@@ -63,7 +67,9 @@ def upgrade() -> None:
     op.create_table(
         "evaluation_ratings",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("evaluation_id", sa.String(40), sa.ForeignKey("evaluations.id"), nullable=False, index=True),
+        sa.Column(
+            "evaluation_id", sa.String(40), sa.ForeignKey("evaluations.id"), nullable=False, index=True
+        ),
         sa.Column("item", sa.Integer(), nullable=False),
         sa.Column("model_a", sa.String(200), nullable=False),
         sa.Column("model_b", sa.String(200), nullable=True),
