@@ -133,3 +133,60 @@ def test_finetune_commands(live_server: LiveServer, tiny_model_dir, tmp_path) ->
     second = again.stdout.strip().splitlines()[-1]
     cancelled = live_server.cli("finetune", "cancel", second)
     assert cancelled.returncode == 0 and "cancelled" in cancelled.stdout
+
+
+def test_eval_run_prints_a_recommendation_and_saves_the_report(live_server: LiveServer, tmp_path) -> None:  # noqa: ANN001
+    import json
+
+    from tests.helpers.mock_upstream import MockUpstream
+
+    with MockUpstream() as upstream:
+        for name in ("eval-a", "eval-b"):
+            added = live_server.cli(
+                "models",
+                "add",
+                "remote",
+                name,
+                "--base-url",
+                upstream.base_url,
+                "--upstream-model",
+                "mock-model",
+                "--price-out",
+                "1" if name == "eval-a" else "2",
+            )
+            assert added.returncode == 0, added.stderr
+        data = tmp_path / "heldout.jsonl"
+        rows = [
+            {
+                "messages": [
+                    {"role": "user", "content": f"x{i}"},
+                    {"role": "assistant", "content": f"You said: x{i}"},
+                ]
+            }
+            for i in range(5)
+        ]
+        data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        out = tmp_path / "report.html"
+        result = live_server.cli(
+            "eval",
+            "run",
+            "--data",
+            str(data),
+            "--models",
+            "eval-a,eval-b",
+            "--metrics",
+            "exact_match,token_f1",
+            "--out",
+            str(out),
+        )
+    assert result.returncode == 0, result.stderr
+    assert "Best quality:" in result.stdout and "Cheapest within tolerance: eval-a" in result.stdout
+    assert "100.0%" in result.stdout
+    evaluation_id = result.stdout.strip().splitlines()[-1]
+    assert evaluation_id.startswith("eval-") and "<svg" in out.read_text()
+    listed = live_server.cli("eval", "list")
+    assert evaluation_id in listed.stdout
+    rated = live_server.cli(
+        "eval", "rate", evaluation_id, "--item", "0", "--a", "eval-a", "--b", "eval-b", "--winner", "a"
+    )
+    assert rated.returncode == 0, rated.stderr
