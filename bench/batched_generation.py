@@ -1,8 +1,8 @@
 """Concurrent requests to one local model: batched decoding vs one request at a time.
 
-The same chat requests (short sales questions in Chinese, modelyard's default prompt
-format, temperature 0) go through one TransformersBackend two ways, in interleaved
-rounds (the order alternates each round) in one run:
+The same requests (short sales questions in Chinese; by default as chat in modelyard's
+default prompt format, temperature 0) go through one TransformersBackend two ways, in
+interleaved rounds (the order alternates each round) in one run:
 
   sequential  send one, await its answer, send the next
   concurrent  send all at once; the host's micro-batcher decodes them in batches
@@ -11,7 +11,12 @@ Prints the median wall time of each, their ratio (goal on gemma-3-270m: >= 3x fo
 requests in batches of 8), how the requests were batched, and whether every answer was
 the same both ways.
 
-    python bench/batched_generation.py [--model gemma|tiny] [--rounds 3] [--requests 16]
+The base gemma-3-270m tends to answer a chat turn in ~10 tokens and then stop at the
+next turn's header; ``--mode complete`` sends the questions as plain completions with
+no stop, so every request decodes all ``--tokens`` tokens (decode-bound, not prefill).
+
+    python bench/batched_generation.py [--model gemma|tiny] [--mode chat|complete]
+                                       [--rounds 3] [--requests 16] [--tokens 32]
 """
 
 from __future__ import annotations
@@ -23,8 +28,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -54,7 +59,7 @@ QUESTIONS = (
     "怎么申请成为代理商？",
 )
 Answers = list[str]
-Way = Callable[[TransformersBackend, list[str], GenerationParams], Awaitable[Answers]]
+Ask = Callable[[str], Awaitable[str]]  # one question in, its answer out
 
 
 def backend_for(model: str, dtype: str) -> TransformersBackend:
@@ -68,75 +73,100 @@ def backend_for(model: str, dtype: str) -> TransformersBackend:
     return TransformersBackend(spec, BackendContext(models_dir=CACHE / "models", torch_dtype=dtype))
 
 
-async def ask(backend: TransformersBackend, question: str, params: GenerationParams) -> str:
-    result = await backend.chat([Message("user", question)], params)
-    return result.choices[0].text
+def asker(backend: TransformersBackend, mode: str, max_tokens: int) -> Ask:
+    params = GenerationParams(temperature=0, max_tokens=max_tokens)
+
+    async def ask(question: str) -> str:
+        if mode == "complete":
+            result = await backend.complete(f"问：{question}\n答：", params)
+        else:
+            result = await backend.chat([Message("user", question)], params)
+        return result.choices[0].text
+
+    return ask
 
 
-async def sequential(backend: TransformersBackend, questions: list[str], params: GenerationParams) -> Answers:
-    return [await ask(backend, q, params) for q in questions]
+async def sequential(ask: Ask, questions: list[str]) -> Answers:
+    return [await ask(q) for q in questions]
 
 
-async def concurrent(backend: TransformersBackend, questions: list[str], params: GenerationParams) -> Answers:
-    return list(await asyncio.gather(*(ask(backend, q, params) for q in questions)))
+async def concurrent(ask: Ask, questions: list[str]) -> Answers:
+    return list(await asyncio.gather(*(ask(q) for q in questions)))
 
 
-async def timed(run: Way, *args: Any) -> tuple[float, Answers]:
+async def timed(
+    run: Callable[[Ask, list[str]], Awaitable[Answers]], ask: Ask, questions: list[str]
+) -> tuple[float, Answers]:
     started = time.perf_counter()
-    answers = await run(*args)
+    answers = await run(ask, questions)
     return time.perf_counter() - started, answers
 
 
-async def bench(args: argparse.Namespace) -> None:
+@dataclass
+class Results:
+    times: dict[str, list[float]] = field(default_factory=lambda: {"sequential": [], "concurrent": []})
+    alone: Answers = field(default_factory=list)  # the first sequential run's answers
+    batches: list[int] = field(default_factory=list)  # decode batches, per concurrent run
+    same: list[int] = field(default_factory=list)  # answers equal to alone, per concurrent run
+    differing: dict[int, str] = field(default_factory=dict)  # question -> a batched answer unlike alone
+
+    def record_batched(self, answers: Answers, batches: int) -> None:
+        self.batches.append(batches)
+        self.same.append(sum(a == b for a, b in zip(self.alone, answers, strict=True)))
+        self.differing.update(
+            {i: b for i, (a, b) in enumerate(zip(self.alone, answers, strict=True)) if a != b}
+        )
+
+
+async def bench(args: argparse.Namespace) -> Results:
     backend = backend_for(args.model, args.dtype)
+    ask = asker(backend, args.mode, args.tokens)
     questions = [QUESTIONS[i % len(QUESTIONS)] for i in range(args.requests)]
-    params = GenerationParams(temperature=0, max_tokens=args.tokens)
-    await ask(backend, questions[0], params)  # load the model, warm the kernels
-    times: dict[str, list[float]] = {"sequential": [], "concurrent": []}
-    answers: dict[str, Answers] = {}
-    batches: dict[str, int] = {}  # decode batches the last run of each took
+    await ask(questions[0])  # load the model; warm the kernels for one row...
+    await concurrent(ask, questions)  # ...and for a batch
+    results = Results()
     for round_ in range(args.rounds):
         order = (sequential, concurrent) if round_ % 2 == 0 else (concurrent, sequential)
         for run in order:
             before = backend.batch_stats().batches
-            wall, got = await timed(run, backend, questions, params)
-            times[run.__name__].append(wall)
-            batches[run.__name__] = backend.batch_stats().batches - before
-            if answers.setdefault(run.__name__, got) != got:
-                print(f"  note: {run.__name__} answers changed between rounds")
-        print(f"  round {round_ + 1}: " + "  ".join(f"{k} {v[-1]:6.2f}s" for k, v in times.items()))
-    largest = backend.batch_stats().largest
+            wall, got = await timed(run, ask, questions)
+            results.times[run.__name__].append(wall)
+            if run is sequential:
+                if results.alone and got != results.alone:
+                    print("  note: answers sent one at a time changed between rounds")
+                results.alone = results.alone or got
+                continue
+            results.record_batched(got, backend.batch_stats().batches - before)
+        print(f"  round {round_ + 1}: " + "  ".join(f"{k} {v[-1]:6.2f}s" for k, v in results.times.items()))
     await backend.close()
-    report(args, times, answers, f"{batches['concurrent']} batches, largest {largest} rows")
+    return results
 
 
-def report(
-    args: argparse.Namespace, times: dict[str, list[float]], answers: dict[str, Answers], batching: str
-) -> None:
+def report(args: argparse.Namespace, results: Results) -> None:
+    times = results.times
     seq, conc = statistics.median(times["sequential"]), statistics.median(times["concurrent"])
-    same = sum(a == b for a, b in zip(answers["sequential"], answers["concurrent"], strict=True))
     ratios = [s / c for s, c in zip(times["sequential"], times["concurrent"], strict=True)]
-    print(f"{args.model} {args.dtype}, {args.requests} chat requests, max_tokens {args.tokens},")
+    print(f"{args.model} {args.dtype}, {args.requests} {args.mode} requests, max_tokens {args.tokens},")
     print(f"temperature 0, {args.rounds} interleaved rounds (median)")
     print(f"  one at a time:  {seq:7.2f} s")
-    print(f"  all at once:    {conc:7.2f} s   ({batching})")
+    print(f"  all at once:    {conc:7.2f} s   (decode batches per run: {results.batches})")
     print(f"  speed-up:       {seq / conc:7.2f}x   (per round: {', '.join(f'{r:.2f}' for r in ratios)})")
-    print(f"  identical answers: {same}/{args.requests}")
-    for i, (a, b) in enumerate(zip(answers["sequential"], answers["concurrent"], strict=True)):
-        if a != b:
-            print(f"    #{i} alone:   {a!r}\n    #{i} batched: {b!r}")
+    print(f"  answers identical to one-at-a-time, per concurrent run: {results.same} of {args.requests}")
+    for i, batched in sorted(results.differing.items()):
+        print(f"    #{i} alone:   {results.alone[i]!r}\n    #{i} batched: {batched!r}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=("gemma", "tiny"), default="gemma")
+    parser.add_argument("--mode", choices=("chat", "complete"), default="chat")
     parser.add_argument("--dtype", default=None, help="default: bfloat16 for gemma, float32 for tiny")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--requests", type=int, default=16)
     parser.add_argument("--tokens", type=int, default=32)
     args = parser.parse_args()
     args.dtype = args.dtype or ("bfloat16" if args.model == "gemma" else "float32")
-    asyncio.run(bench(args))
+    report(args, asyncio.run(bench(args)))
 
 
 if __name__ == "__main__":

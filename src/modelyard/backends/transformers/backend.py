@@ -3,7 +3,9 @@
 Loading is lazy (the first request pays for it) and generation runs on one worker
 thread per model: on a small CPU box two concurrent generations only slow each other
 down, and a single-thread executor queues requests without tying up the shared thread
-pool the way threads blocked on a lock would.
+pool the way threads blocked on a lock would. Requests that wait for that thread are
+decoded together, in batches (see ``batcher``), which on a CPU costs far less than
+decoding them one after another.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from modelyard.backends.base import (
     StreamChunk,
     Usage,
 )
+from modelyard.backends.transformers.batcher import BatchStats, Row
 from modelyard.backends.transformers.files import prompt_format
 from modelyard.backends.transformers.loading import LoadedModel, check_source
 from modelyard.backends.transformers.planning import check_params, completion_budget
+from modelyard.backends.transformers.relay import ChoiceRelay
 from modelyard.backends.transformers.shared import BaseHost, acquire_host, release_host
 from modelyard.errors import BackendUnavailable, InvalidRequest, ModelyardError
 from modelyard.prompting import DEFAULT_STOP, Message, render_prompt
@@ -108,6 +112,10 @@ class TransformersBackend:
             release_host(self._host)
 
     # -- helpers others may call ---------------------------------------------
+    def batch_stats(self) -> BatchStats:
+        """How this model's requests were batched (shared with adapters on the same base)."""
+        return self._host.batch_stats()
+
     async def prompt_tokens(self, text: str) -> int:
         """Tokens ``text`` takes as a completion prompt (with the BOS the tokenizer adds)."""
         loaded = await self.load()
@@ -144,10 +152,21 @@ class TransformersBackend:
     ) -> AsyncIterator[StreamChunk | Usage]:
         check_params(params)
         loaded = await self.load()
-        plan = await asyncio.to_thread(self._plan, loaded, build, params)
-        async with aclosing(self._generate(loaded, plan)) as items:
-            async for item in items:
+        # Announced before tokenizing, so that a batch forming meanwhile waits for it.
+        with self._host.on_the_way():
+            plan = await asyncio.to_thread(self._plan, loaded, build, params)
+            queue, cancelled = self._start(plan)
+        try:
+            while True:
+                item = await queue.get()
+                if isinstance(item, BaseException):
+                    raise _translate(item, self.spec.id)
                 yield item
+                if isinstance(item, Usage):  # always the last item
+                    return
+        finally:
+            # Also reached when the consumer stops early (client gone): stop its rows.
+            cancelled.set()
 
     def _plan(
         self, loaded: LoadedModel, build: Callable[[LoadedModel], _Prompt], params: GenerationParams
@@ -168,8 +187,8 @@ class TransformersBackend:
         request = Request(tuple(ids), budget, prompt.stops, params.temperature, params.top_p, params.seed)
         return _Plan(request, len(ids), params.n)
 
-    async def _generate(self, loaded: LoadedModel, plan: _Plan) -> AsyncIterator[StreamChunk | Usage]:
-        """Run the request's choices on the worker thread, relaying what it produces."""
+    def _start(self, plan: _Plan) -> tuple[asyncio.Queue[Any], threading.Event]:
+        """Queue the request's choices as rows on the host; what they produce comes in the queue."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
         cancelled = threading.Event()
@@ -180,68 +199,20 @@ class TransformersBackend:
             except RuntimeError:  # the event loop is gone: nobody is listening any more
                 cancelled.set()
 
-        try:
-            self._submit(partial(self._run_on_host, plan, put, cancelled))
-            while True:
-                item = await queue.get()
-                if isinstance(item, BaseException):
-                    raise _translate(item, self.spec.id)
-                yield item
-                if isinstance(item, Usage):  # always the last item
-                    return
-        finally:
-            # Also reached when the consumer stops early (client gone): stop generating.
-            cancelled.set()
+        relay = ChoiceRelay(plan.n, plan.prompt_tokens, put)
+        self._submit([Row(plan.for_choice(i), i, self._adapter, relay, cancelled) for i in range(plan.n)])
+        return queue, cancelled
 
-    def _run_on_host(self, plan: _Plan, put: Callable[[object], None], cancelled: threading.Event) -> None:
-        """Host-thread body: pick this model's adapter (or none), then generate."""
-        try:
-            context = self._host.activate(self._adapter)
-        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
-            put(exc)
-            return
-        with context:
-            _run_choices(self._host.loaded, plan, put, cancelled)
-
-    def _submit(self, work: Callable[[], None]) -> None:
+    def _submit(self, rows: list[Row]) -> None:
         self._check_open()
         try:
-            self._host.submit(work)
+            self._host.generate(rows)
         except RuntimeError as exc:  # closed between the check and the submit
             raise BackendUnavailable(f"model '{self.spec.id}' was unloaded; retry") from exc
 
     def _check_open(self) -> None:
         if self._closed:
             raise BackendUnavailable(f"model '{self.spec.id}' was unloaded; retry")
-
-
-def _run_choices(
-    loaded: LoadedModel, plan: _Plan, put: Callable[[object], None], cancelled: threading.Event
-) -> None:
-    """Worker-thread body: choice 0 in full, then choice 1...; then one ``Usage``.
-
-    Everything it produces, errors included, goes through ``put``. One job per request,
-    so a request accepted before ``close`` gets all of its choices.
-    """
-    from modelyard.backends.transformers.generation import generate_stream
-
-    completion_tokens = 0
-    try:
-        for index in range(plan.n):
-            if cancelled.is_set():  # the caller left (maybe while this waited its turn)
-                return
-            request = plan.for_choice(index)
-            emit = partial(_emit_piece, put, index)
-            outcome = generate_stream(loaded.model, loaded.tokenizer, request, emit, cancelled)
-            completion_tokens += outcome.completion_tokens
-            put(StreamChunk(index, "", outcome.finish_reason))
-        put(Usage(plan.prompt_tokens, completion_tokens))
-    except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
-        put(exc)
-
-
-def _emit_piece(put: Callable[[object], None], index: int, text: str) -> None:
-    put(StreamChunk(index, text))
 
 
 def _translate(exc: BaseException, model_id: str) -> BaseException:

@@ -1,33 +1,30 @@
-"""One generation on a worker thread, streamed token by token.
+"""One row of a decode batch, token by token: pick, decode, stop, stream.
 
 Imports torch and transformers at module level: the backend imports this module only
 once a model is being loaded, never when the backend is registered.
 
-Every generation — streamed or not — runs through :func:`generate_stream`, which hands
-text pieces to a callback as they are decided. Non-streaming answers are the join of
-those pieces, so at temperature 0 both paths return the same text by construction.
+Every generation, streamed or not and batched or alone, runs through a
+:class:`RowDecoder`, which hands text pieces to its row as they are decided.
+Non-streaming answers are the join of those pieces, so at temperature 0 both paths
+return the same text by construction. The forward passes themselves are run by
+``decode_loop.run_batch``, for all the rows of a batch at once.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
-from transformers import (
-    GenerationConfig,
-    LogitsProcessor,
-    LogitsProcessorList,
-    PreTrainedModel,
-    PreTrainedTokenizerBase,
-    StoppingCriteria,
-    StoppingCriteriaList,
-)
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from modelyard.backends.stops import StopMatcher
 
-__all__ = ["Outcome", "Request", "generate_stream"]
+if TYPE_CHECKING:
+    from modelyard.backends.transformers.batcher import Row
+
+__all__ = ["GumbelSampler", "IncrementalDecoder", "Request", "RowDecoder", "eos_token_ids"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +37,6 @@ class Request:
     temperature: float
     top_p: float
     seed: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    finish_reason: str  # "stop" | "length"
-    completion_tokens: int
 
 
 class IncrementalDecoder:
@@ -82,56 +73,16 @@ class IncrementalDecoder:
         return self._tokenizer.decode(ids, skip_special_tokens=True) if ids else ""
 
 
-class StreamWatcher(StoppingCriteria):
-    """Sees every new token as ``generate`` produces it: decodes, applies stops, emits.
-
-    A stopping criterion rather than a ``streamer``: ``generate`` consults criteria on
-    the very step a token appears, so a matched stop string ends generation at once and
-    the token count is exact (a streamer would be told one step later).
-    """
-
-    def __init__(
-        self,
-        tokenizer: PreTrainedTokenizerBase,
-        request: Request,
-        emit: Callable[[str], None],
-        cancelled: threading.Event,
-    ) -> None:
-        self._decoder = IncrementalDecoder(tokenizer)
-        self._matcher = StopMatcher(request.stops)
-        self._emit = emit
-        self._cancelled = cancelled
-        self.count = 0
-        self.last_token: int | None = None
-
-    def __call__(
-        self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: object
-    ) -> torch.BoolTensor:
-        self.last_token = int(input_ids[0, -1])
-        self.count += 1
-        self._send(self._matcher.feed(self._decoder.push(self.last_token)))
-        done = self._matcher.stopped or self._cancelled.is_set()
-        return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
-
-    def finish(self) -> bool:
-        """Emit what was held back; return whether a stop string ended the text."""
-        self._send(self._matcher.feed(self._decoder.flush()))
-        self._send(self._matcher.flush())
-        return self._matcher.stopped
-
-    def _send(self, text: str) -> None:
-        if text:
-            self._emit(text)
-
-
-class GumbelSampler(LogitsProcessor):
+class GumbelSampler:
     """Temperature and top-p sampling drawn from this request's own random generator.
 
     ``argmax(scores / T + Gumbel noise)`` is an exact sample of ``softmax(scores / T)``
-    (the Gumbel-max trick), so ``generate`` runs in greedy mode and the randomness comes
-    from a ``torch.Generator`` owned by the request. Seeding that, rather than calling
-    ``torch.manual_seed``, keeps a seeded request reproducible even while other models
-    in this process sample on other threads from the global generator.
+    (the Gumbel-max trick), so picking stays an argmax and the randomness comes from a
+    ``torch.Generator`` owned by the request's row. It draws the same numbers whatever
+    else shares the row's batch, so a seeded request samples alike batched or alone.
+    Seeding that, rather than calling ``torch.manual_seed``, keeps a seeded request
+    reproducible even while other models in this process sample on other threads from
+    the global generator.
     """
 
     def __init__(self, temperature: float, top_p: float, seed: int | None) -> None:
@@ -143,7 +94,8 @@ class GumbelSampler(LogitsProcessor):
         else:
             self._generator.manual_seed(seed)
 
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+    def __call__(self, scores: torch.Tensor) -> torch.Tensor:
+        """``scores``: one row's float32 logits, shape (1, vocab)."""
         scores = scores / self._temperature
         if self._top_p < 1.0:
             scores = self._keep_top_p(scores)
@@ -153,7 +105,7 @@ class GumbelSampler(LogitsProcessor):
         gumbel = -noise.clamp_min_(torch.finfo(torch.float64).tiny).log_()
         return scores + gumbel.to(device=scores.device, dtype=scores.dtype)
 
-    def _keep_top_p(self, scores: torch.FloatTensor) -> torch.FloatTensor:
+    def _keep_top_p(self, scores: torch.Tensor) -> torch.Tensor:
         ordered, order = torch.sort(scores, descending=True, dim=-1)
         probs = ordered.softmax(dim=-1)
         # Drop a token when the ones before it already reach top_p; the first always stays.
@@ -162,58 +114,53 @@ class GumbelSampler(LogitsProcessor):
         return scores.masked_fill(drop, float("-inf"))
 
 
-def generate_stream(
-    model: PreTrainedModel,
-    tokenizer: PreTrainedTokenizerBase,
-    request: Request,
-    emit: Callable[[str], None],
-    cancelled: threading.Event,
-) -> Outcome:
-    """Generate one choice, calling ``emit`` with each safe-to-show piece of text."""
-    watcher = StreamWatcher(tokenizer, request, emit, cancelled)
-    eos_ids = _eos_ids(model, tokenizer)
-    processors = LogitsProcessorList()
-    if request.temperature > 0:
-        processors.append(GumbelSampler(request.temperature, request.top_p, request.seed))
-    input_ids = torch.tensor([request.input_ids], dtype=torch.long, device=model.device)
-    with torch.inference_mode():
-        model.generate(
-            input_ids=input_ids,
-            attention_mask=torch.ones_like(input_ids),
-            generation_config=_generation_config(request, eos_ids, tokenizer),
-            logits_processor=processors,
-            stopping_criteria=StoppingCriteriaList([watcher]),
-        )
-    stopped_by_string = watcher.finish()
-    return Outcome(_finish_reason(watcher, stopped_by_string, eos_ids, request), watcher.count)
+class RowDecoder:
+    """One row's side of the decode loop: picks its token, turns it into text, ends it.
+
+    It sees each new token on the very step it appears, so a matched stop string ends
+    the row at once and its token count is exact.
+    """
+
+    def __init__(self, row: Row, tokenizer: PreTrainedTokenizerBase, eos_ids: frozenset[int]) -> None:
+        request = row.request
+        self.row = row
+        self._decoder = IncrementalDecoder(tokenizer)
+        self._matcher = StopMatcher(request.stops)
+        sampled = request.temperature > 0
+        self._sampler = GumbelSampler(request.temperature, request.top_p, request.seed) if sampled else None
+        self._eos_ids = eos_ids
+        self._count = 0
+
+    def pick(self, scores: torch.Tensor, greedy: int) -> int:
+        """The next token: ``greedy`` (the batch's argmax of this row) unless sampling."""
+        if self._sampler is None:
+            return greedy
+        return int(self._sampler(scores).argmax(dim=-1))
+
+    def advance(self, token: int) -> bool:
+        """Take the row's new token; False once the row has ended (or its caller left)."""
+        self._count += 1
+        self.row.emit(self._matcher.feed(self._decoder.push(token)))
+        if self._matcher.stopped or token in self._eos_ids:
+            return self._finish("stop")
+        if self._count >= self.row.request.max_new_tokens:
+            return self._finish("length")
+        if self.row.cancelled.is_set():
+            self.row.drop()
+            return False
+        return True
+
+    def _finish(self, reason: str) -> bool:
+        """Emit what was held back, then end the row."""
+        self.row.emit(self._matcher.feed(self._decoder.flush()))
+        self.row.emit(self._matcher.flush())
+        # Held-back text that completes a stop string ends the answer as a stop, not a length.
+        self.row.finish("stop" if self._matcher.stopped else reason, self._count)
+        return False
 
 
-def _generation_config(
-    request: Request, eos_ids: Sequence[int], tokenizer: PreTrainedTokenizerBase
-) -> GenerationConfig:
-    # Greedy selection always: sampling, when asked for, happens in GumbelSampler.
-    pad = tokenizer.pad_token_id
-    if pad is None and eos_ids:
-        pad = eos_ids[0]
-    return GenerationConfig(
-        max_new_tokens=request.max_new_tokens,
-        do_sample=False,
-        num_beams=1,
-        eos_token_id=list(eos_ids) or None,
-        pad_token_id=pad,
-    )
-
-
-def _eos_ids(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> list[int]:
+def eos_token_ids(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> frozenset[int]:
+    """Every token that ends an answer: the model's generation config's and the tokenizer's."""
     configured = model.generation_config.eos_token_id
-    ids = list(configured) if isinstance(configured, list) else [configured]
-    ids.append(tokenizer.eos_token_id)
-    return sorted({i for i in ids if isinstance(i, int)})
-
-
-def _finish_reason(
-    watcher: StreamWatcher, stopped_by_string: bool, eos_ids: Sequence[int], request: Request
-) -> str:
-    if stopped_by_string or watcher.last_token in eos_ids:
-        return "stop"
-    return "length" if watcher.count >= request.max_new_tokens else "stop"
+    ids: Sequence[object] = configured if isinstance(configured, list) else [configured]
+    return frozenset(i for i in (*ids, tokenizer.eos_token_id) if isinstance(i, int))

@@ -2,9 +2,12 @@
 
 PEFT injects adapter layers into the base model in place, so once an adapter is attached
 every request on that base, adapter or not, must say which adapter it wants; and since
-the active adapter is global state, those requests run one at a time on the host's one
-worker thread. That is the "many adapters share a base" of hosting: N fine-tunes of
+the active adapter is global state, all model work runs on the host's one worker
+thread. That is the "many adapters share a base" of hosting: N fine-tunes of
 gemma-3-270m cost one copy of its weights plus a few MB each.
+
+Requests become rows (one per choice) that the host's micro-batcher decodes in batches
+of rows on the same adapter (see ``batcher``).
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from modelyard.backends.base import BackendContext, ModelSpec
+from modelyard.backends.transformers.batcher import BatchStats, MicroBatcher, Row
 from modelyard.backends.transformers.loading import LoadedModel, load_model
 from modelyard.errors import BackendUnavailable
 
@@ -49,6 +53,7 @@ class BaseHost:
         self._adapters: set[str] = set()
         self._lock = threading.Lock()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"modelyard-{spec.id}")
+        self._batcher = MicroBatcher(self.submit, self._run_batch)
 
     def load(self) -> LoadedModel:
         """Blocking: the base model, loaded once."""
@@ -59,6 +64,25 @@ class BaseHost:
 
     def submit(self, work: Callable[[], T]) -> Future[T]:
         return self._worker.submit(work)
+
+    def generate(self, rows: list[Row]) -> None:
+        """Queue rows to decode; results go to each row's sink. ``RuntimeError`` once closed."""
+        self._batcher.add(rows)
+
+    def on_the_way(self) -> AbstractContextManager[None]:
+        """Around preparing a request and calling ``generate``: batches forming wait for it."""
+        return self._batcher.on_the_way()
+
+    def batch_stats(self) -> BatchStats:
+        return self._batcher.stats()
+
+    def _run_batch(self, adapter: str | None, rows: list[Row]) -> None:
+        """On the worker thread: one batch, all rows on ``adapter`` (None: the base model)."""
+        from modelyard.backends.transformers.decode_loop import run_batch
+
+        loaded = self.loaded
+        with self.activate(adapter):
+            run_batch(loaded.model, loaded.tokenizer, rows)
 
     def attach(self, name: str, adapter_dir: Path) -> None:
         """Blocking, on the worker thread: make adapter ``name`` available."""
@@ -99,7 +123,17 @@ class BaseHost:
         return self._loaded
 
     def close(self) -> None:
+        """Refuse new work; rows already accepted are decoded, then the weights are let go."""
+        self._batcher.close()
+        try:
+            self._worker.submit(self._release)  # behind the accepted work, not before it
+        except RuntimeError:  # closed already
+            return
         self._worker.shutdown(wait=False)
+
+    def _release(self) -> None:
+        # A drain job that lost the race with shutdown() may have left rows waiting.
+        self._batcher.drain_now()
         self._loaded = None
 
 
