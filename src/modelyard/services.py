@@ -76,7 +76,7 @@ def build_services(settings: Settings) -> Services:
         usage=usage,
         gateway=GatewayService(catalog, pool, usage),
         queue=queue,
-        fine_tuning=FineTuningService(db, queue, catalog),
+        fine_tuning=FineTuningService(db, queue, catalog, files),
         files=files,
         evaluations=EvaluationService(db, queue, catalog, files),
     )

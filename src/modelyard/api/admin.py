@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from modelyard.api.deps import AdminDep, AuthenticatedRouter, TenancyDep
 from modelyard.store import ApiKey, Tenant
+from modelyard.store.tables import unix_seconds
 from modelyard.tenancy.service import IssuedKey
 
 __all__ = ["router"]
@@ -34,7 +35,7 @@ def _tenant(tenant: Tenant) -> dict[str, Any]:
         "object": "tenant",
         "id": tenant.id,
         "name": tenant.name,
-        "created_at": int(tenant.created_at.timestamp()),
+        "created_at": unix_seconds(tenant.created_at),
     }
 
 
@@ -44,8 +45,8 @@ def _key(key: ApiKey) -> dict[str, Any]:
         "id": key.id,
         "name": key.name,
         "role": key.role,
-        "created_at": int(key.created_at.timestamp()),
-        "revoked_at": int(key.revoked_at.timestamp()) if key.revoked_at else None,
+        "created_at": unix_seconds(key.created_at),
+        "revoked_at": unix_seconds(key.revoked_at),
     }
 
 

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from modelyard.store.tables import Evaluation, EvaluationEvent
+from modelyard.store.tables import Evaluation, EvaluationEvent, unix_seconds
 
 __all__ = ["CreateEvaluationIn", "GenerationIn", "RatingIn", "evaluation_object", "event_object"]
 
@@ -59,10 +59,6 @@ class RatingIn(BaseModel):
         return self
 
 
-def _ts(value: Any) -> int | None:
-    return int(value.timestamp()) if value is not None else None
-
-
 def evaluation_object(evaluation: Evaluation) -> dict[str, Any]:
     return {
         "object": "evaluation",
@@ -77,9 +73,9 @@ def evaluation_object(evaluation: Evaluation) -> dict[str, Any]:
         "primary_metric": evaluation.primary_metric,
         "progress": dict(evaluation.progress),
         "error": evaluation.error,
-        "created_at": _ts(evaluation.created_at),
-        "started_at": _ts(evaluation.started_at),
-        "finished_at": _ts(evaluation.finished_at),
+        "created_at": unix_seconds(evaluation.created_at),
+        "started_at": unix_seconds(evaluation.started_at),
+        "finished_at": unix_seconds(evaluation.finished_at),
     }
 
 
@@ -87,7 +83,7 @@ def event_object(event: EvaluationEvent) -> dict[str, Any]:
     return {
         "object": "evaluation.event",
         "id": f"evalevent-{event.id}",
-        "created_at": _ts(event.created_at),
+        "created_at": unix_seconds(event.created_at),
         "level": event.level,
         "message": event.message,
         "data": event.data,

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from modelyard.store.tables import FineTuningCheckpoint, FineTuningEvent, FineTuningJob
+from modelyard.store.tables import FineTuningCheckpoint, FineTuningEvent, FineTuningJob, unix_seconds
 
 __all__ = ["CreateJobIn", "checkpoint_object", "event_object", "job_object"]
 
@@ -72,17 +72,13 @@ class CreateJobIn(BaseModel):
         return block.model_dump(exclude_none=True)
 
 
-def _ts(value: Any) -> int | None:
-    return int(value.timestamp()) if value is not None else None
-
-
 def job_object(job: FineTuningJob) -> dict[str, Any]:
     return {
         "object": "fine_tuning.job",
         "id": job.id,
         "model": job.model,
-        "created_at": _ts(job.created_at),
-        "finished_at": _ts(job.finished_at),
+        "created_at": unix_seconds(job.created_at),
+        "finished_at": unix_seconds(job.finished_at),
         "fine_tuned_model": job.fine_tuned_model,
         "organization_id": job.tenant_id,
         "result_files": [],
@@ -93,7 +89,7 @@ def job_object(job: FineTuningJob) -> dict[str, Any]:
         "trained_tokens": job.trained_tokens,
         "error": job.error,
         "seed": job.seed,
-        "estimated_finish": _ts(job.estimated_finish),
+        "estimated_finish": unix_seconds(job.estimated_finish),
         "integrations": [],
         "suffix": job.suffix,
         "method": {
@@ -108,7 +104,7 @@ def event_object(event: FineTuningEvent) -> dict[str, Any]:
     return {
         "object": "fine_tuning.job.event",
         "id": f"ftevent-{event.id}",
-        "created_at": _ts(event.created_at),
+        "created_at": unix_seconds(event.created_at),
         "level": event.level,
         "message": event.message,
         "data": event.data,
@@ -120,7 +116,7 @@ def checkpoint_object(checkpoint: FineTuningCheckpoint, job: FineTuningJob) -> d
     return {
         "object": "fine_tuning.job.checkpoint",
         "id": checkpoint.id,
-        "created_at": _ts(checkpoint.created_at),
+        "created_at": unix_seconds(checkpoint.created_at),
         "fine_tuned_model_checkpoint": f"{job.fine_tuned_model or job.model}:ckpt-step-{checkpoint.step}",
         "step_number": checkpoint.step,
         "metrics": dict(checkpoint.metrics),

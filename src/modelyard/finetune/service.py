@@ -9,12 +9,12 @@ from sqlalchemy import select
 
 from modelyard.catalog import CatalogService
 from modelyard.errors import InvalidRequest, NotFound
+from modelyard.files import FilesService
 from modelyard.finetune.protocol import CreateJobIn
 from modelyard.finetune.states import TERMINAL, check_transition
 from modelyard.jobs import JobQueue
 from modelyard.store import Database
 from modelyard.store.tables import (
-    FileRecord,
     FineTuningCheckpoint,
     FineTuningEvent,
     FineTuningJob,
@@ -41,10 +41,11 @@ def add_event(
 
 
 class FineTuningService:
-    def __init__(self, db: Database, queue: JobQueue, catalog: CatalogService) -> None:
+    def __init__(self, db: Database, queue: JobQueue, catalog: CatalogService, files: FilesService) -> None:
         self._db = db
         self._queue = queue
         self._catalog = catalog
+        self._files = files
 
     def create(self, body: CreateJobIn, principal: Principal) -> FineTuningJob:
         base = self._catalog.get_visible(body.model, principal)
@@ -86,10 +87,10 @@ class FineTuningService:
         return job
 
     def _require_file(self, file_id: str, principal: Principal, param: str) -> None:
-        with self._db.session() as session:
-            record = session.get(FileRecord, file_id)
-        if record is None or record.tenant_id != principal.tenant_id:
-            raise NotFound(f"file '{file_id}' not found", param=param)
+        try:
+            record = self._files.get(principal, file_id)
+        except NotFound as exc:
+            raise NotFound(exc.message, param=param, code=exc.code) from exc
         if record.purpose != "fine-tune":
             raise InvalidRequest(
                 f"file '{file_id}' was uploaded with purpose '{record.purpose}', not 'fine-tune'", param=param

@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from modelyard.backends.base import EmbeddingBackend, StreamChunk, TextBackend, Usage
+from modelyard.backends.base import Choice, EmbeddingBackend, Generation, StreamChunk, TextBackend, Usage
 from modelyard.backends.pool import BackendPool
 from modelyard.catalog import CatalogService
 from modelyard.errors import InvalidRequest, ModelyardError
@@ -121,8 +121,6 @@ def _accepted(backend: object) -> frozenset[str]:
 
 
 async def _complete_all(backend: TextBackend, prompts: list[str], params: Any, echo: bool) -> Any:
-    from modelyard.backends.base import Choice, Generation
-
     choices: list[Choice] = []
     prompt_tokens = completion_tokens = 0
     for prompt in prompts:

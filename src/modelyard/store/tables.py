@@ -25,12 +25,18 @@ __all__ = [
     "Tenant",
     "UTCDateTime",
     "UsageEvent",
+    "unix_seconds",
     "utcnow",
 ]
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def unix_seconds(value: datetime | None) -> int | None:
+    """A stored timestamp as OpenAI's wire format has it: whole seconds, or None."""
+    return int(value.timestamp()) if value is not None else None
 
 
 class UTCDateTime(TypeDecorator[datetime]):
