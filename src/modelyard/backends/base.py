@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from modelyard.prompting import Message
+
+if TYPE_CHECKING:
+    from modelyard.security.outbound import OutboundGuard
 
 __all__ = [
     "BackendContext",
@@ -50,6 +53,9 @@ class BackendContext:
     upstream_timeout_s: float = 60.0
     upstream_connect_timeout_s: float = 5.0
     default_max_tokens: int = 256
+    # Checks every address a remote backend connects to; None: the strictest guard (no
+    # allow-list), so a context built without one still refuses internal addresses.
+    outbound: OutboundGuard | None = field(default=None, compare=False, hash=False)
     # Process-wide resources backends share, e.g. one loaded base model under many
     # LoRA adapters. Not part of equality: two contexts are alike whatever they hold.
     shared: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)

@@ -31,11 +31,18 @@ from modelyard.errors import (
     UpstreamTimeout,
 )
 from modelyard.prompting import Message
+from modelyard.security import OutboundGuard
 from tests.helpers.mock_upstream import MockUpstream, embedding_for
 
 T = TypeVar("T")
 
-CONTEXT = BackendContext(models_dir=Path("unused"), upstream_timeout_s=5.0, upstream_connect_timeout_s=2.0)
+# The mock upstream listens on loopback: allowed here as an admin would allow-list it.
+CONTEXT = BackendContext(
+    models_dir=Path("unused"),
+    upstream_timeout_s=5.0,
+    upstream_connect_timeout_s=2.0,
+    outbound=OutboundGuard(lambda host: host == "127.0.0.1"),
+)
 HELLO = [Message("system", "Be brief."), Message("user", "hello there")]
 PARAMS = GenerationParams()
 

@@ -1,17 +1,17 @@
 """A remote provider speaking OpenAI's API (OpenAI, vLLM, llama.cpp server, Ollama...).
 
-This sits on the hot path of every remote call, so it keeps one pooled HTTP client per
-backend, sends bodies straight from dicts, and relays a stream event by event.
+This sits on the hot path of every remote call, so it keeps one pooled lean HTTP/1.1
+client per backend (`http1`), sends bodies straight from dicts, and relays a stream event
+by event.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+import json
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing, asynccontextmanager
 from typing import Any
-
-import httpx
 
 from modelyard.backends.base import (
     BackendContext,
@@ -23,6 +23,7 @@ from modelyard.backends.base import (
     Usage,
 )
 from modelyard.backends.openai_compatible.boundary import Boundary
+from modelyard.backends.openai_compatible.http1 import Origin, UpstreamClient, UpstreamResponse
 from modelyard.backends.openai_compatible.sse import sse_data
 from modelyard.backends.openai_compatible.wire import (
     ACCEPTED_EXTRA,
@@ -37,12 +38,15 @@ from modelyard.backends.openai_compatible.wire import (
 )
 from modelyard.errors import BackendUnavailable, InvalidRequest, UpstreamError
 from modelyard.prompting import Message
+from modelyard.security.outbound import OutboundGuard
 
 __all__ = ["OpenAICompatibleBackend"]
 
 # Generous, since one backend may carry a tenant's whole traffic to its provider; above
 # this, requests wait for a free connection (and fail with a 503 after the timeout).
-_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=200, keepalive_expiry=30.0)
+_MAX_CONNECTIONS = 1000
+_MAX_IDLE = 200
+_COMPACT = (",", ":")
 
 
 class OpenAICompatibleBackend:
@@ -54,11 +58,12 @@ class OpenAICompatibleBackend:
         self.spec = spec
         self._base_url, self._model, timeout_s = _check_source(spec.source)
         read_s = timeout_s or context.upstream_timeout_s
-        self._timeout = httpx.Timeout(read_s, connect=context.upstream_connect_timeout_s)
+        self._read_s, self._connect_s = read_s, context.upstream_connect_timeout_s
         self._boundary = Boundary(read_s, context.upstream_connect_timeout_s, spec.secret)
+        self._guard = context.outbound or OutboundGuard()
         # Only modelyard's own credential for the provider is ever sent, nothing of the caller's.
         self._headers = {"Authorization": f"Bearer {spec.secret}"} if spec.secret else {}
-        self._client: httpx.AsyncClient | None = None
+        self._client: UpstreamClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._active = 0
         self._closed = False
@@ -85,7 +90,7 @@ class OpenAICompatibleBackend:
     # -- EmbeddingBackend ----------------------------------------------------
     async def embed(self, texts: Sequence[str]) -> Embeddings:
         async with self._exchange() as client:
-            response = await client.post("embeddings", json=embedding_body(self._model, texts))
+            response = await client.post("embeddings", _encode(embedding_body(self._model, texts)))
             self._check(response)
         return parse_embeddings(load_json(response.content), texts)
 
@@ -100,7 +105,7 @@ class OpenAICompatibleBackend:
         self, path: str, body: dict[str, Any], prompt_chars: int, *, chat: bool
     ) -> Generation:
         async with self._exchange() as client:
-            response = await client.post(path, json=body)
+            response = await client.post(path, _encode(body))
             self._check(response)
         choices, usage = parse_generation(load_json(response.content), chat=chat)
         if usage is None:  # the provider did not say; meter an estimate rather than nothing
@@ -112,7 +117,7 @@ class OpenAICompatibleBackend:
     ) -> AsyncIterator[StreamChunk | Usage]:
         usage: Usage | None = None
         completion_chars = 0
-        async with self._exchange() as client, client.stream("POST", path, json=body) as response:
+        async with self._exchange() as client, client.stream(path, _encode(body)) as response:
             if response.status_code >= 300:
                 await response.aread()
                 self._check(response)
@@ -135,7 +140,7 @@ class OpenAICompatibleBackend:
         yield usage or _estimate(prompt_chars, completion_chars)
 
     @asynccontextmanager
-    async def _exchange(self) -> AsyncIterator[httpx.AsyncClient]:
+    async def _exchange(self) -> AsyncIterator[UpstreamClient]:
         """One request to the provider: a live client, and errors in modelyard's terms."""
         client = self._current_client()
         self._active += 1
@@ -147,11 +152,11 @@ class OpenAICompatibleBackend:
             if self._closed and self._active == 0:
                 await self._close_client()
 
-    def _check(self, response: httpx.Response) -> None:
+    def _check(self, response: UpstreamResponse) -> None:
         if response.status_code >= 300:
             raise self._boundary.error_for(response)
 
-    def _current_client(self) -> httpx.AsyncClient:
+    def _current_client(self) -> UpstreamClient:
         if self._closed:
             raise BackendUnavailable(f"model '{self.spec.id}' was unloaded; retry")
         loop = asyncio.get_running_loop()
@@ -162,16 +167,17 @@ class OpenAICompatibleBackend:
             self._client, self._loop = self._new_client(), loop
         return self._client
 
-    def _new_client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            base_url=self._base_url,
+    def _new_client(self) -> UpstreamClient:
+        # Only modelyard's own credential for the provider is sent, nothing from the
+        # caller's request and nothing (proxies, .netrc) from the environment.
+        return UpstreamClient(
+            self._base_url,
             headers=self._headers,
-            timeout=self._timeout,
-            limits=_LIMITS,
-            follow_redirects=False,
-            # No proxies, certificates or .netrc credentials from the environment: config.py
-            # is the one place that reads it, and the provider must get exactly our headers.
-            trust_env=False,
+            connect_timeout_s=self._connect_s,
+            read_timeout_s=self._read_s,
+            max_connections=_MAX_CONNECTIONS,
+            max_idle=_MAX_IDLE,
+            address_for=_checked_by(self._guard),
         )
 
     async def _close_client(self) -> None:
@@ -190,16 +196,31 @@ def _check_source(source: dict[str, Any]) -> tuple[str, str, float | None]:
     if not isinstance(base_url, str):
         raise InvalidRequest("a remote model needs a base_url", param="source")
     try:
-        url = httpx.URL(base_url)
-    except httpx.InvalidURL as exc:
-        raise InvalidRequest("the remote model's base_url is not a valid URL", param="source") from exc
-    if url.scheme not in ("http", "https") or not url.host:
-        raise InvalidRequest("the remote model's base_url must be an http(s) URL", param="source")
+        Origin.parse(base_url)
+    except ValueError as exc:  # also a bad port or a malformed IPv6 literal
+        raise InvalidRequest("the remote model's base_url must be an http(s) URL", param="source") from exc
     if not isinstance(model, str) or not model:
         raise InvalidRequest("a remote model needs an upstream_model", param="source")
     if timeout_s is not None and (not isinstance(timeout_s, int | float) or timeout_s <= 0):
         raise InvalidRequest("timeout_s must be a positive number of seconds", param="source")
     return base_url.rstrip("/"), model, timeout_s
+
+
+def _checked_by(guard: OutboundGuard) -> Callable[[str], str | None]:
+    def address_for(host: str) -> str | None:
+        try:
+            return guard.connect_address(host)
+        except InvalidRequest as exc:
+            # At call time the caller cannot fix the address: it is the provider's (or DNS's).
+            raise UpstreamError(
+                "the provider's address is refused by the outbound policy", code=exc.code
+            ) from None
+
+    return address_for
+
+
+def _encode(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, separators=_COMPACT, ensure_ascii=False).encode()
 
 
 def _chars(messages: Sequence[Message]) -> int:

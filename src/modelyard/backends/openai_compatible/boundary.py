@@ -1,4 +1,4 @@
-"""Where httpx meets modelyard: transport failures and provider statuses become our errors.
+"""Where the provider hop meets modelyard: transport failures and provider statuses become our errors.
 
 The caller sees what went wrong in words it can act on, never the provider's URL, never
 a stack trace, never modelyard's own credentials (quoted messages are scrubbed of them).
@@ -10,8 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import httpx
-
+from modelyard.backends.openai_compatible import http1
 from modelyard.backends.openai_compatible.wire import error_message
 from modelyard.errors import (
     BackendUnavailable,
@@ -39,26 +38,24 @@ class Boundary:
 
     @contextmanager
     def translate(self) -> Iterator[None]:
-        """Turn httpx's exceptions raised inside the block into modelyard's."""
+        """Turn the client's exceptions raised inside the block into modelyard's."""
         try:
             yield
-        except httpx.PoolTimeout as exc:
+        except http1.PoolTimedOut as exc:
             # Waiting for one of our own pooled connections: modelyard is saturated.
             raise BackendUnavailable("too many requests to the provider are in flight; retry") from exc
-        except httpx.ConnectTimeout as exc:
+        except http1.ConnectTimedOut as exc:
             raise UpstreamTimeout(
                 f"could not reach the provider within {self.connect_timeout_s:g} s"
             ) from exc
-        except httpx.TimeoutException as exc:
+        except http1.ReadTimedOut as exc:
             raise UpstreamTimeout(f"the provider did not answer within {self.read_timeout_s:g} s") from exc
-        except httpx.ConnectError as exc:
+        except http1.ConnectFailed as exc:
             raise UpstreamError("could not reach the provider") from exc
-        except httpx.TransportError as exc:  # reset, closed mid-body, protocol violations
+        except http1.TransportFailure as exc:  # reset, closed mid-body, protocol violations
             raise UpstreamError("the connection to the provider failed") from exc
-        except httpx.HTTPError as exc:  # e.g. an undecodable compressed body
-            raise UpstreamError("the exchange with the provider failed") from exc
 
-    def error_for(self, response: httpx.Response) -> ModelyardError:
+    def error_for(self, response: http1.UpstreamResponse) -> ModelyardError:
         """The error a non-2xx provider response means; its body must have been read."""
         status = response.status_code
         if status in _CALLER_STATUSES:
@@ -78,10 +75,10 @@ class Boundary:
         if 300 <= status < 400:
             # Redirects are never followed: one could point modelyard's credentials or
             # its network position at an address the operator did not configure.
-            return UpstreamError(f"the provider answered with a redirect (status {status}), not followed")
+            return UpstreamError(f"upstream redirected (status {status}); refused", code="upstream_redirect")
         return UpstreamError(f"the provider failed with status {status}")
 
-    def _quote(self, response: httpx.Response) -> str:
+    def _quote(self, response: http1.UpstreamResponse) -> str:
         try:
             message = error_message(response.json())
         except ValueError:
