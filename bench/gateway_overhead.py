@@ -86,19 +86,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300, help="requests per path per round")
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument(
+        "--with-quota",
+        action="store_true",
+        help="give the calling tenant generous per-minute limits, so every call is also rate-checked",
+    )
     args = parser.parse_args()
     upstream_process, upstream = start_upstream()
     try:
         with running_server() as (gateway, key):
+            admin = httpx.Client(base_url=gateway, headers={"Authorization": f"Bearer {key}"})
+            # The mock is on loopback, which the outbound guard refuses unless an admin allows it.
+            admin.post("/v1/admin/outbound-allowlist", json={"host": "127.0.0.1"}).raise_for_status()
             register = {
                 "kind": "remote",
                 "id": "bench-remote",
                 "base_url": upstream,
                 "upstream_model": "mock-model",
             }
-            httpx.post(
-                f"{gateway}/v1/models", json=register, headers={"Authorization": f"Bearer {key}"}
-            ).raise_for_status()
+            admin.post("/v1/models", json=register).raise_for_status()
+            if args.with_quota:
+                limits = {"requests_per_minute": 10_000_000, "tokens_per_minute": 10_000_000_000}
+                admin.put("/v1/admin/quotas/tenants/platform", json=limits).raise_for_status()
             asyncio.run(measure(upstream, gateway, key, args))
     finally:
         upstream_process.terminate()

@@ -65,6 +65,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         models_dir=TEST_CACHE / "models",
         usage_flush_interval_s=0.05,
+        audit_flush_interval_s=0.05,
     )
 
 
@@ -90,6 +91,17 @@ class Platform:
     def flush_usage(self) -> None:
         services = self.client.app.state.services
         self.client.portal.call(services.usage.flush)
+
+    def allow_outbound(self, host: str = "127.0.0.1") -> None:
+        """Allow-list a host (the loopback mock upstream) the way an admin would."""
+        response = self.client.post(
+            "/v1/admin/outbound-allowlist", json={"host": host}, headers=self.headers(self.admin_key)
+        )
+        assert response.status_code == 201, response.text
+
+    def flush_audit(self) -> None:
+        services = self.client.app.state.services
+        self.client.portal.call(services.audit.flush)
 
 
 @pytest.fixture

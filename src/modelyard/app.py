@@ -7,9 +7,22 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from modelyard import __version__
-from modelyard.api import admin, evals, files, fine_tuning, models, system
+from modelyard import __version__, console
+from modelyard.api import (
+    admin,
+    audit,
+    evals,
+    files,
+    fine_tuning,
+    keys,
+    models,
+    outbound,
+    quotas,
+    system,
+    usage,
+)
 from modelyard.api.errors import install_error_handlers
+from modelyard.audit.middleware import AuditMiddleware
 from modelyard.config import Settings, apply_offline_environment
 from modelyard.gateway import routes as gateway_routes
 from modelyard.services import Services, build_services
@@ -42,15 +55,26 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         redoc_url=None,
     )
     install_error_handlers(app)
+    app.add_middleware(AuditMiddleware)
     routers = (
         system.public_router,
         system.router,
         models.router,
         admin.router,
+        keys.me_router,
+        keys.router,
         gateway_routes.router,
         fine_tuning.router,
         files.router,
         evals.router,
+        audit.admin_router,
+        audit.router,
+        outbound.router,
+        quotas.router,
+        quotas.admin_router,
+        usage.router,
+        usage.provider_router,
+        console.router,
     )
     for router in routers:
         app.include_router(router)

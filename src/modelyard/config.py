@@ -47,7 +47,17 @@ class Settings(BaseSettings):
     upstream_connect_timeout_s: float = 5.0
     max_request_tokens: int = 4096
     usage_flush_interval_s: float = 0.2
+    audit_flush_interval_s: float = 0.2
     key_cache_ttl_s: float = 5.0
+
+    # Quotas: limits are looked up at most once per TTL per key (PUT clears the cache in
+    # this process; other processes see a change within the TTL).
+    quota_cache_ttl_s: float = 2.0
+    # Shared rate limits across gateway processes; the in-process limiter when unset.
+    redis_url: str | None = None
+    redis_key_prefix: str = "modelyard:"
+    # "memory" or "redis"; by default "redis" exactly when redis_url is set.
+    rate_limiter: str | None = None
 
     # Uploaded files (fine-tuning / evaluation data).
     max_upload_bytes: int = 50 * 1024 * 1024
@@ -74,6 +84,10 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'modelyard.db'}"
+
+    @property
+    def resolved_rate_limiter(self) -> str:
+        return self.rate_limiter or ("redis" if self.redis_url else "memory")
 
     @property
     def resolved_models_dir(self) -> Path:

@@ -11,6 +11,7 @@
     ├── NotFound (404 not_found_error)
     ├── Conflict (409 conflict_error)
     ├── RateLimited (429 rate_limit_error)
+    │   └── QuotaExceeded (429): a caller's own quota, refused before any work (never billed)
     ├── UpstreamError (502 upstream_error)
     │   └── UpstreamTimeout (504)
     └── BackendUnavailable (503 service_unavailable)
@@ -31,6 +32,7 @@ __all__ = [
     "NotFound",
     "PayloadTooLarge",
     "PermissionDenied",
+    "QuotaExceeded",
     "RateLimited",
     "UnsupportedParameter",
     "UpstreamError",
@@ -105,6 +107,10 @@ class RateLimited(ModelyardError):
     status_code = 429
     error_type = "rate_limit_error"
     default_code = "rate_limit_exceeded"
+
+
+class QuotaExceeded(RateLimited):
+    default_code = "quota_exceeded"
 
 
 class UpstreamError(ModelyardError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from modelyard.audit import AuditService
 from modelyard.backends.base import BackendContext
 from modelyard.backends.pool import BackendPool
 from modelyard.catalog import CatalogService
@@ -14,9 +15,11 @@ from modelyard.files import FilesService
 from modelyard.finetune.service import FineTuningService
 from modelyard.gateway.service import GatewayService
 from modelyard.jobs import JobQueue
+from modelyard.quotas import Limiter, QuotaGuard, QuotaService, build_limiter
+from modelyard.security import OutboundAllowList, OutboundGuard
 from modelyard.store import Database
 from modelyard.tenancy import TenancyService
-from modelyard.usage import UsageRecorder
+from modelyard.usage import UsageRecorder, UsageReports
 
 __all__ = ["Services", "build_services"]
 
@@ -34,23 +37,33 @@ class Services:
     fine_tuning: FineTuningService
     files: FilesService
     evaluations: EvaluationService
+    audit: AuditService
+    outbound: OutboundAllowList
+    quotas: QuotaService
+    limiter: Limiter
+    quota_guard: QuotaGuard
+    reports: UsageReports
 
     async def start(self) -> None:
         await self.usage.start()
+        await self.audit.start()
 
     async def stop(self) -> None:
         await self.usage.stop()
+        await self.audit.stop()
+        await self.limiter.close()
         await self.pool.close()
         self.db.dispose()
 
 
-def backend_context(settings: Settings) -> BackendContext:
+def backend_context(settings: Settings, outbound: OutboundGuard | None = None) -> BackendContext:
     return BackendContext(
         models_dir=settings.resolved_models_dir,
         torch_dtype=settings.torch_dtype,
         torch_threads=settings.torch_threads,
         upstream_timeout_s=settings.upstream_timeout_s,
         upstream_connect_timeout_s=settings.upstream_connect_timeout_s,
+        outbound=outbound,
     )
 
 
@@ -60,13 +73,24 @@ def build_services(settings: Settings) -> Services:
     db = Database(settings.resolved_database_url)
     db.migrate()
     secrets = SecretBox(load_or_create_key(settings.secret_key, settings.secret_key_file))
-    catalog = CatalogService(db, secrets)
+    allowlist = OutboundAllowList(db)
+    outbound_guard = allowlist.guard()
+    catalog = CatalogService(db, secrets, outbound=outbound_guard)
     if settings.builtin_models:
         catalog.ensure_builtins()
-    pool = BackendPool(backend_context(settings), max_loaded=settings.max_loaded_models)
+    pool = BackendPool(backend_context(settings, outbound_guard), max_loaded=settings.max_loaded_models)
     usage = UsageRecorder(db, flush_interval_s=settings.usage_flush_interval_s)
     queue = JobQueue(db, lease_s=settings.job_lease_s)
-    files = FilesService.from_settings(db, settings, catalog)
+    quotas = QuotaService(db, cache_ttl_s=settings.quota_cache_ttl_s)
+    limiter = build_limiter(settings)
+    quota_guard = QuotaGuard(
+        quotas,
+        limiter,
+        default_max_tokens=settings.max_request_tokens,
+        # Longer than a usage row takes to be written and its sum re-read (see guard.py).
+        linger_s=settings.usage_flush_interval_s + settings.quota_cache_ttl_s + 5.0,
+    )
+    files = FilesService.from_settings(db, settings, catalog, quotas)
     return Services(
         settings=settings,
         db=db,
@@ -74,9 +98,15 @@ def build_services(settings: Settings) -> Services:
         catalog=catalog,
         pool=pool,
         usage=usage,
-        gateway=GatewayService(catalog, pool, usage),
+        gateway=GatewayService(catalog, pool, usage, quota_guard),
         queue=queue,
-        fine_tuning=FineTuningService(db, queue, catalog, files),
+        fine_tuning=FineTuningService(db, queue, catalog, files, quotas),
         files=files,
-        evaluations=EvaluationService(db, queue, catalog, files),
+        evaluations=EvaluationService(db, queue, catalog, files, quotas),
+        quotas=quotas,
+        limiter=limiter,
+        quota_guard=quota_guard,
+        reports=UsageReports(db),
+        audit=AuditService(db, flush_interval_s=settings.audit_flush_interval_s),
+        outbound=allowlist,
     )

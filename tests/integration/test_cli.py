@@ -57,6 +57,8 @@ def test_models_add_and_chat_streams_from_stdin(live_server: LiveServer) -> None
     from tests.helpers.mock_upstream import MockUpstream
 
     with MockUpstream() as upstream:
+        allowed = live_server.cli("outbound", "allow", "127.0.0.1")
+        assert allowed.returncode == 0 and "127.0.0.1" in allowed.stdout, allowed.stderr
         env_key = {"MODELYARD_PROVIDER_KEY": "sk-cli-provider"}
         live_server.env.update(env_key)
         try:
@@ -141,6 +143,7 @@ def test_eval_run_prints_a_recommendation_and_saves_the_report(live_server: Live
     from tests.helpers.mock_upstream import MockUpstream
 
     with MockUpstream() as upstream:
+        assert live_server.cli("outbound", "allow", "127.0.0.1").returncode == 0
         for name in ("eval-a", "eval-b"):
             added = live_server.cli(
                 "models",

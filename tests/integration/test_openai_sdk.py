@@ -24,6 +24,11 @@ def client(live_server: LiveServer) -> openai.OpenAI:
 def upstream(live_server: LiveServer) -> Iterator[MockUpstream]:
     with MockUpstream() as mock:
         headers = {"Authorization": f"Bearer {live_server.admin_key}"}
+        # The mock listens on loopback, which the outbound guard refuses until an admin allows it.
+        allowed = httpx.post(
+            f"{live_server.base_url}/v1/admin/outbound-allowlist", json={"host": "127.0.0.1"}, headers=headers
+        )
+        assert allowed.status_code == 201, allowed.text
         for name, timeout in (("remote-chat", None), ("remote-slow", 1.0)):
             body = {
                 "kind": "remote",

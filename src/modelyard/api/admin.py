@@ -2,32 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from modelyard.api.deps import AdminDep, AuthenticatedRouter, TenancyDep
-from modelyard.store import ApiKey, Tenant
+from modelyard.audit.context import annotate
+from modelyard.store import Tenant
 from modelyard.store.tables import unix_seconds
-from modelyard.tenancy.service import IssuedKey
+from modelyard.tenancy.protocol import KeyIn, issued_object, key_object
 
 __all__ = ["router"]
 
-router: APIRouter = AuthenticatedRouter(prefix="/v1/admin", tags=["admin"])
+router: APIRouter = AuthenticatedRouter(scope="admin", prefix="/v1/admin", tags=["admin"])
 
 
 class TenantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=63)
-
-
-class KeyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    role: Literal["member", "admin"] = "member"
-    name: str = Field(default="", max_length=128)
 
 
 def _tenant(tenant: Tenant) -> dict[str, Any]:
@@ -39,32 +33,11 @@ def _tenant(tenant: Tenant) -> dict[str, Any]:
     }
 
 
-def _key(key: ApiKey) -> dict[str, Any]:
-    return {
-        "object": "api_key",
-        "id": key.id,
-        "name": key.name,
-        "role": key.role,
-        "created_at": unix_seconds(key.created_at),
-        "revoked_at": unix_seconds(key.revoked_at),
-    }
-
-
-def _issued(issued: IssuedKey) -> dict[str, Any]:
-    # The plaintext key is returned exactly once, here.
-    return {
-        "object": "api_key",
-        "id": issued.id,
-        "tenant": issued.tenant,
-        "role": issued.role,
-        "key": issued.key,
-    }
-
-
 @router.post("/tenants", status_code=201)
 def create_tenant(body: TenantIn, _admin: AdminDep, tenancy: TenancyDep) -> dict[str, Any]:
     tenant, issued = tenancy.create_tenant(body.name)
-    return {**_tenant(tenant), "key": _issued(issued)}
+    annotate(tenant=tenant.name, tenant_id=tenant.id, key_id=issued.id)
+    return {**_tenant(tenant), "key": issued_object(issued)}
 
 
 @router.get("/tenants")
@@ -73,16 +46,23 @@ def list_tenants(_admin: AdminDep, tenancy: TenancyDep) -> dict[str, Any]:
 
 
 @router.post("/tenants/{name}/keys", status_code=201)
-def create_key(name: str, body: KeyIn, _admin: AdminDep, tenancy: TenancyDep) -> dict[str, Any]:
-    return _issued(tenancy.create_key(tenant=name, role=body.role, name=body.name))
+def create_key(name: str, body: KeyIn, admin: AdminDep, tenancy: TenancyDep) -> dict[str, Any]:
+    issued = tenancy.create_key(tenant=name, spec=body.to_spec(), granted_by=admin)
+    annotate(key_id=issued.id, role=issued.role)
+    return issued_object(issued)
 
 
 @router.get("/tenants/{name}/keys")
 def list_keys(name: str, _admin: AdminDep, tenancy: TenancyDep) -> dict[str, Any]:
-    return {"object": "list", "data": [_key(k) for k in tenancy.list_keys(name)]}
+    return {"object": "list", "data": [key_object(k) for k in tenancy.list_keys(name)]}
 
 
 @router.delete("/keys/{key_id}", status_code=204)
 def revoke_key(key_id: str, _admin: AdminDep, tenancy: TenancyDep) -> Response:
     tenancy.revoke_key(key_id)
     return Response(status_code=204)
+
+
+@router.post("/keys/{key_id}/rotate", status_code=201)
+def rotate_key(key_id: str, admin: AdminDep, tenancy: TenancyDep) -> dict[str, Any]:
+    return issued_object(tenancy.rotate_key(key_id, granted_by=admin))

@@ -10,7 +10,7 @@ from modelyard.catalog import CatalogService
 from modelyard.errors import AuthenticationFailed, PermissionDenied
 from modelyard.gateway.service import GatewayService
 from modelyard.services import Services
-from modelyard.tenancy import Principal, TenancyService
+from modelyard.tenancy import SCOPES, Principal, TenancyService
 
 __all__ = [
     "AdminDep",
@@ -18,6 +18,7 @@ __all__ = [
     "CatalogDep",
     "GatewayDep",
     "PrincipalDep",
+    "ScopeGuard",
     "ServicesDep",
     "TenancyDep",
     "authenticate",
@@ -76,7 +77,33 @@ CatalogDep = Annotated[CatalogService, Depends(_catalog)]
 TenancyDep = Annotated[TenancyService, Depends(_tenancy)]
 
 
-def AuthenticatedRouter(**kwargs: Any) -> APIRouter:  # noqa: N802 - reads as a router kind
-    """A router whose every route requires a valid key, whatever its own signature says."""
-    dependencies = [Depends(authenticate), *kwargs.pop("dependencies", [])]
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ScopeGuard:
+    """Checks the caller's key against its router's scope, and read-only keys against the method.
+
+    ``scope`` None admits any valid key (who-am-I, the schema). The guard is a callable
+    object, not a closure, so tests can read each route's scope off its dependencies.
+    """
+
+    def __init__(self, scope: str | None) -> None:
+        if scope is not None and scope not in SCOPES:
+            raise ValueError(f"unknown scope '{scope}'; add it to modelyard.tenancy.roles.SCOPES")
+        self.scope = scope
+
+    async def __call__(self, request: Request, principal: PrincipalDep) -> Principal:
+        if principal.read_only and request.method not in _READ_METHODS:
+            raise PermissionDenied("this key is read-only: it may only read (GET)", code="read_only_key")
+        if self.scope is not None and not principal.has_scope(self.scope):
+            raise PermissionDenied(f"this key does not have the '{self.scope}' scope", code="missing_scope")
+        return principal
+
+
+def AuthenticatedRouter(*, scope: str | None, **kwargs: Any) -> APIRouter:  # noqa: N802 - a router kind
+    """A router whose every route requires a valid key holding ``scope``.
+
+    ``scope`` is required (None must be written out), so no route can forget it.
+    """
+    dependencies = [Depends(ScopeGuard(scope)), *kwargs.pop("dependencies", [])]
     return APIRouter(dependencies=dependencies, **kwargs)

@@ -13,7 +13,7 @@ from modelyard.evals.service import EvaluationService
 
 __all__ = ["router"]
 
-router: APIRouter = AuthenticatedRouter(prefix="/v1/evaluations", tags=["evaluations"])
+router: APIRouter = AuthenticatedRouter(scope="evaluations", prefix="/v1/evaluations", tags=["evaluations"])
 
 
 async def _service(services: ServicesDep) -> EvaluationService:

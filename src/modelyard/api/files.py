@@ -22,7 +22,7 @@ from modelyard.files.service import FilesService
 
 __all__ = ["FilesDep", "router"]
 
-router: APIRouter = AuthenticatedRouter(prefix="/v1/files", tags=["files"])
+router: APIRouter = AuthenticatedRouter(scope="files", prefix="/v1/files", tags=["files"])
 
 # Room for the multipart envelope (boundaries, part headers, the purpose field).
 _FORM_OVERHEAD = 64 * 1024
@@ -45,7 +45,8 @@ class _Upload:
 
 # -- reading a bounded multipart upload ----------------------------------------
 def _too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"the file is larger than this server's limit of {limit} bytes", param="file")
+    # The limit is the caller's upload quota where it has one, else this server's cap.
+    return PayloadTooLarge(f"the file is larger than the upload limit of {limit} bytes", param="file")
 
 
 def _bounded(receive: Receive, body_limit: int, file_limit: int) -> Receive:
@@ -94,7 +95,7 @@ async def _read_upload(request: Request, limit: int) -> _Upload:
 # -- routes --------------------------------------------------------------------
 @router.post("")
 async def upload_file(request: Request, principal: PrincipalDep, files: FilesDep) -> dict[str, Any]:
-    upload = await _read_upload(request, files.max_upload_bytes)
+    upload = await _read_upload(request, files.upload_limit(principal))
     # Parsing and validating up to max_upload_bytes is CPU work: keep it off the event loop.
     record = await run_in_threadpool(
         files.create, principal, filename=upload.filename, purpose=upload.purpose, data=upload.data

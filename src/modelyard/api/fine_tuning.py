@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import re
+import zipfile
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from modelyard.api.deps import AuthenticatedRouter, PrincipalDep, ServicesDep
 from modelyard.finetune.protocol import CreateJobIn, checkpoint_object, event_object, job_object
@@ -12,7 +15,9 @@ from modelyard.finetune.service import FineTuningService
 
 __all__ = ["router"]
 
-router: APIRouter = AuthenticatedRouter(prefix="/v1/fine_tuning/jobs", tags=["fine-tuning"])
+router: APIRouter = AuthenticatedRouter(
+    scope="fine_tuning", prefix="/v1/fine_tuning/jobs", tags=["fine-tuning"]
+)
 
 
 async def _service(services: ServicesDep) -> FineTuningService:
@@ -80,3 +85,19 @@ def list_checkpoints(
 ) -> dict[str, Any]:
     job, rows, has_more = jobs.checkpoints(job_id, principal, limit=limit)
     return _page([checkpoint_object(c, job) for c in rows], has_more)
+
+
+@router.get("/{job_id}/adapter", response_class=Response)
+def download_adapter(job_id: str, principal: PrincipalDep, jobs: FineTuningDep) -> Response:
+    """The tenant's own LoRA adapter as a zip of its safetensors weights and config."""
+    model, files = jobs.adapter(job_id, principal)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for path in files:
+            archive.write(path, arcname=path.name)  # bare names: where it is stored stays private
+    filename = re.sub(r"[^A-Za-z0-9._-]+", "_", model) + ".zip"
+    return Response(
+        buffer.getvalue(),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

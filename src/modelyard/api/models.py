@@ -12,14 +12,16 @@ from modelyard.catalog.service import to_model_object
 
 __all__ = ["router"]
 
-router: APIRouter = AuthenticatedRouter(prefix="/v1/models", tags=["models"])
+router: APIRouter = AuthenticatedRouter(scope="models", prefix="/v1/models", tags=["models"])
 
 ModelIn = Annotated[LocalModelIn | RemoteModelIn, Body(discriminator="kind")]
 
 
 @router.get("")
-def list_models(principal: PrincipalDep, catalog: CatalogDep) -> dict[str, Any]:
-    data = [to_model_object(r).model_dump() for r in catalog.list_visible(principal)]
+def list_models(principal: PrincipalDep, catalog: CatalogDep, published: bool = False) -> dict[str, Any]:
+    """``?published=true``: only the models the caller's tenant published (providers)."""
+    records = catalog.list_visible(principal, published_only=published)
+    data = [to_model_object(r).model_dump() for r in records]
     return {"object": "list", "data": data}
 
 

@@ -12,7 +12,8 @@ from modelyard.api.deps import AuthenticatedRouter
 __all__ = ["public_router", "router"]
 
 public_router = APIRouter(tags=["system"])
-router: APIRouter = AuthenticatedRouter(tags=["system"])
+# Any valid key may read the schema: it describes the API, not anyone's data.
+router: APIRouter = AuthenticatedRouter(scope=None, tags=["system"])
 
 
 @public_router.get("/health")

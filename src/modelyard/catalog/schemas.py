@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import AnyUrl, BaseModel, ConfigDict, Field
 
 __all__ = ["CardIn", "LocalModelIn", "ModelCard", "ModelObject", "RemoteModelIn"]
 
 ModelId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$")]
 Task = Literal["chat", "embedding"]
+_MAX_INT32 = 2**31 - 1
+_MAX_PRICE = 1_000_000.0
 
 
 class CardIn(BaseModel):
@@ -19,9 +21,13 @@ class CardIn(BaseModel):
     task: Task = "chat"
     provider: str | None = Field(default=None, max_length=80)
     licence: str = Field(default="unknown", max_length=80)
-    context_length: int | None = Field(default=None, ge=1)
-    price_input_per_1k: float = Field(default=0.0, ge=0)
-    price_output_per_1k: float = Field(default=0.0, ge=0)
+    # Bounded so every database's integer column holds it (found by the fuzzer).
+    context_length: int | None = Field(default=None, ge=1, le=_MAX_INT32)
+    # Finite and bounded: an infinite price would make every cost unprintable as JSON.
+    price_input_per_1k: float = Field(default=0.0, ge=0, le=_MAX_PRICE)
+    price_output_per_1k: float = Field(default=0.0, ge=0, le=_MAX_PRICE)
+    # What fine-tuning on this model costs per 1K trained tokens (tokens x epochs).
+    price_training_per_1k: float = Field(default=0.0, ge=0, le=_MAX_PRICE)
     tags: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=20)
     description: str = Field(default="", max_length=2000)
 
@@ -34,7 +40,8 @@ class LocalModelIn(CardIn):
 
 class RemoteModelIn(CardIn):
     kind: Literal["remote"] = "remote"
-    base_url: HttpUrl
+    # Any scheme parses here so that the outbound guard refuses the wrong ones in one voice.
+    base_url: AnyUrl
     upstream_model: str = Field(min_length=1, max_length=200)
     api_key: str | None = Field(default=None, max_length=4096)
     timeout_s: float | None = Field(default=None, gt=0, le=600)
@@ -49,6 +56,7 @@ class ModelCard(BaseModel):
     licence: str
     price_input_per_1k: float
     price_output_per_1k: float
+    price_training_per_1k: float
     tags: list[str]
     status: str
     description: str

@@ -7,12 +7,14 @@ from pathlib import Path
 
 from sqlalchemy import or_, select
 
+from modelyard.audit.context import annotate
 from modelyard.backends.base import ModelSpec
 from modelyard.catalog.builtin import BUILTIN_MODELS
 from modelyard.catalog.local_folder import inspect_folder
 from modelyard.catalog.schemas import CardIn, LocalModelIn, ModelCard, ModelObject, RemoteModelIn
 from modelyard.catalog.secrets import SecretBox
 from modelyard.errors import Conflict, NotFound, PermissionDenied
+from modelyard.security.outbound import OutboundGuard
 from modelyard.store import Database, ModelRecord
 from modelyard.tenancy import Principal
 
@@ -20,9 +22,17 @@ __all__ = ["CatalogService", "LocalModelIn", "RemoteModelIn", "to_model_object"]
 
 
 class CatalogService:
-    def __init__(self, db: Database, secrets: SecretBox, *, cache_ttl_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        secrets: SecretBox,
+        *,
+        cache_ttl_s: float = 2.0,
+        outbound: OutboundGuard | None = None,
+    ) -> None:
         self._db = db
         self._secrets = secrets
+        self._outbound = outbound or OutboundGuard()
         self._ttl = cache_ttl_s
         # model id -> (expires at, record, spec): every inference call resolves its model,
         # and a database round trip plus a decryption per call is most of the gateway's cost.
@@ -37,7 +47,8 @@ class CatalogService:
                     session.add(ModelRecord(**entry, builtin=True, status="ready"))
 
     # -- reading -------------------------------------------------------------
-    def list_visible(self, principal: Principal) -> list[ModelRecord]:
+    def list_visible(self, principal: Principal, *, published_only: bool = False) -> list[ModelRecord]:
+        """Models the caller may use; ``published_only``: those its tenant published."""
         query = select(ModelRecord).order_by(ModelRecord.builtin.desc(), ModelRecord.id)
         if not principal.is_admin:
             query = query.where(
@@ -46,10 +57,19 @@ class CatalogService:
                     ModelRecord.owner_tenant_id == principal.tenant_id,
                 )
             )
+        if published_only:
+            query = query.where(ModelRecord.publisher_tenant_id == principal.tenant_id)
         with self._db.session() as session:
-            return list(session.scalars(query))
+            records = list(session.scalars(query))
+        return [record for record in records if principal.may_use_model(record.id)]
 
     def get_visible(self, model_id: str, principal: Principal) -> ModelRecord:
+        """The model, if the caller's tenant can see it and the caller's key may use it.
+
+        Unseen models are 404 whether missing or another tenant's. A model the tenant sees
+        but the key's ``allowed_models`` leaves out is 403: that tells the caller nothing it
+        could not learn from another of its tenant's keys, and names the real fix.
+        """
         record = self._lookup(model_id)
         visible = record is not None and (
             principal.is_admin or record.owner_tenant_id in (None, principal.tenant_id)
@@ -57,6 +77,10 @@ class CatalogService:
         if not visible:
             # Same answer whether it does not exist or belongs to someone else.
             raise NotFound(f"The model '{model_id}' does not exist", param="model", code="model_not_found")
+        if not principal.may_use_model(model_id):
+            raise PermissionDenied(
+                f"this key may not use the model '{model_id}'", param="model", code="model_not_allowed"
+            )
         return record
 
     def _lookup(self, model_id: str) -> ModelRecord | None:
@@ -96,8 +120,13 @@ class CatalogService:
         return self._insert(record)
 
     def register_remote(self, body: RemoteModelIn, principal: Principal) -> ModelRecord:
-        _require_admin(principal)
-        record = self._record_from_card(body, backend="openai-compatible", provider="remote")
+        """Admins add platform models; providers publish public models under their tenant."""
+        _require_publisher(principal)
+        self._outbound.check_url(str(body.base_url))
+        default_provider = principal.tenant_name if principal.is_provider else "remote"
+        record = self._record_from_card(body, backend="openai-compatible", provider=default_provider)
+        if principal.is_provider:
+            record.publisher_tenant_id = principal.tenant_id
         record.source = {
             "base_url": str(body.base_url).rstrip("/"),
             "upstream_model": body.upstream_model,
@@ -107,11 +136,14 @@ class CatalogService:
         return self._insert(record)
 
     def delete(self, model_id: str, principal: Principal) -> None:
-        _require_admin(principal)
+        _require_publisher(principal)
+        self.get_visible(model_id, principal)
         with self._db.session() as session:
             record = session.get(ModelRecord, model_id)
             if record is None:
                 raise NotFound(f"The model '{model_id}' does not exist", param="model")
+            if not principal.is_admin and record.publisher_tenant_id != principal.tenant_id:
+                raise PermissionDenied("a provider key can remove only the models its tenant published")
             session.delete(record)
         self._cache.pop(model_id, None)
 
@@ -125,6 +157,7 @@ class CatalogService:
             context_length=body.context_length,
             price_input_per_1k=body.price_input_per_1k,
             price_output_per_1k=body.price_output_per_1k,
+            price_training_per_1k=body.price_training_per_1k,
             tags=list(body.tags),
             description=body.description,
             status="ready",
@@ -137,12 +170,19 @@ class CatalogService:
                 raise Conflict(f"a model named '{record.id}' already exists", param="id")
             session.add(record)
         self._cache.pop(record.id, None)
+        annotate(model=record.id)
         return record
 
 
 def _require_admin(principal: Principal) -> None:
+    # Registering a local folder reads the server's disk: a platform operator's privilege.
     if not principal.is_admin:
-        raise PermissionDenied("only a platform admin key can register or remove models")
+        raise PermissionDenied("only a platform admin key can register local models")
+
+
+def _require_publisher(principal: Principal) -> None:
+    if not (principal.is_admin or principal.is_provider):
+        raise PermissionDenied("only a platform admin or provider key can publish or remove models")
 
 
 def _local_backend(task: str) -> str:
@@ -163,6 +203,7 @@ def to_model_object(record: ModelRecord) -> ModelObject:
             licence=record.licence,
             price_input_per_1k=record.price_input_per_1k,
             price_output_per_1k=record.price_output_per_1k,
+            price_training_per_1k=record.price_training_per_1k,
             tags=list(record.tags),
             status=record.status,
             description=record.description,

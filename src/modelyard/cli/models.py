@@ -47,6 +47,7 @@ LicenceOpt = typer.Option("unknown", "--licence")
 ContextOpt = typer.Option(None, "--context-length")
 PriceInOpt = typer.Option(0.0, "--price-in", help="Price per 1K input tokens.")
 PriceOutOpt = typer.Option(0.0, "--price-out", help="Price per 1K output tokens.")
+PriceTrainOpt = typer.Option(0.0, "--price-train", help="Price per 1K trained tokens (fine-tuning).")
 TagOpt = typer.Option(None, "--tag", help="Repeat for several tags.")
 DescriptionOpt = typer.Option("", "--description")
 
@@ -62,6 +63,7 @@ def add_local(
     context: int | None = ContextOpt,
     price_in: float = PriceInOpt,
     price_out: float = PriceOutOpt,
+    price_train: float = PriceTrainOpt,
     tags: list[str] | None = TagOpt,
     description: str = DescriptionOpt,
     api_key: str | None = ApiKeyOpt,
@@ -73,6 +75,7 @@ def add_local(
         "path": str(path.resolve()),
         "prompt_format": prompt_format,
         **_card_options(task, provider, licence, context, price_in, price_out, tags, description),
+        "price_training_per_1k": price_train,
     }
     model = ApiClient(Settings(), api_key=api_key).request("POST", "/v1/models", json=body)
     typer.echo(f"Registered {model['id']} ({model['card']['parameters'] or '?'} parameters).")
@@ -96,6 +99,7 @@ def add_remote(
     context: int | None = ContextOpt,
     price_in: float = PriceInOpt,
     price_out: float = PriceOutOpt,
+    price_train: float = PriceTrainOpt,
     tags: list[str] | None = TagOpt,
     description: str = DescriptionOpt,
     api_key: str | None = ApiKeyOpt,
@@ -109,6 +113,7 @@ def add_remote(
         "api_key": provider_key,
         "timeout_s": timeout,
         **_card_options(task, provider, licence, context, price_in, price_out, tags, description),
+        "price_training_per_1k": price_train,
     }
     model = ApiClient(Settings(), api_key=api_key).request("POST", "/v1/models", json=body)
     typer.echo(f"Registered {model['id']} -> {upstream_model} at {base_url}.")

@@ -52,6 +52,7 @@ def serve(
     services = build_services(settings)
     issued = services.tenancy.ensure_admin_key(settings.admin_key_file)
     if issued is not None:
+        services.audit.admin("bootstrap_admin_key", detail={"key_id": issued.id, "tenant": issued.tenant})
         typer.echo(f"Created the platform admin key; it is in {settings.admin_key_file} (mode 600).")
     typer.echo(f"modelyard {settings.resolved_base_url}  home={settings.home}")
     if import_builtins and settings.builtin_models:

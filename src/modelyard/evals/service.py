@@ -14,6 +14,7 @@ from modelyard.evals.protocol import CreateEvaluationIn, RatingIn
 from modelyard.evals.results import EvalOutput, EvalResults, ModelInfo, Rating, Score
 from modelyard.files import FilesService
 from modelyard.jobs import JobQueue
+from modelyard.quotas.service import QuotaService
 from modelyard.store import Database
 from modelyard.store.tables import (
     Evaluation,
@@ -40,16 +41,29 @@ def add_event(
 
 
 class EvaluationService:
-    def __init__(self, db: Database, queue: JobQueue, catalog: CatalogService, files: FilesService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        queue: JobQueue,
+        catalog: CatalogService,
+        files: FilesService,
+        quotas: QuotaService | None = None,
+    ) -> None:
         self._db = db
         self._queue = queue
         self._catalog = catalog
         self._files = files
+        self._quotas = quotas
+
+    def _check_job_slot(self, principal: Principal) -> None:
+        if self._quotas is not None:
+            self._quotas.check_job_slot(principal)
 
     def create(self, body: CreateEvaluationIn, principal: Principal) -> Evaluation:
         self._check_models(body, principal)
         metrics = self._check_metrics(body, principal)
         record = self._files.get(principal, body.file)
+        self._check_job_slot(principal)
         evaluation = Evaluation(
             id=f"eval-{secrets.token_hex(12)}",
             tenant_id=principal.tenant_id,

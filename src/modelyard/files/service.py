@@ -32,6 +32,7 @@ from modelyard.errors import InvalidRequest, ModelyardError, NotFound, PayloadTo
 from modelyard.files.storage import FileStorage
 from modelyard.files.tokens import model_tokens
 from modelyard.prompting import Message
+from modelyard.quotas.service import QuotaService
 from modelyard.store import Database
 from modelyard.store.tables import FileRecord, utcnow
 from modelyard.tenancy import Principal
@@ -73,17 +74,23 @@ class FilesService:
         max_file_lines: int,
         catalog: CatalogService | None = None,
         models_dir: Path | None = None,
+        quotas: QuotaService | None = None,
     ) -> None:
         self._db = db
         self._storage = storage
         self._catalog = catalog
+        self._quotas = quotas
         self._models_dir = models_dir
         self.max_upload_bytes = max_upload_bytes
         self.max_file_lines = max_file_lines
 
     @classmethod
     def from_settings(
-        cls, db: Database, settings: Settings, catalog: CatalogService | None = None
+        cls,
+        db: Database,
+        settings: Settings,
+        catalog: CatalogService | None = None,
+        quotas: QuotaService | None = None,
     ) -> FilesService:
         """The catalog is needed only by ``validate_for_model`` (a worker can do without)."""
         return cls(
@@ -93,16 +100,22 @@ class FilesService:
             max_file_lines=settings.max_file_lines,
             catalog=catalog,
             models_dir=settings.resolved_models_dir,
+            quotas=quotas,
         )
+
+    def upload_limit(self, principal: Principal) -> int:
+        """The caller's upload quota, never above this server's ``max_upload_bytes``."""
+        if self._quotas is None:
+            return self.max_upload_bytes
+        return self._quotas.upload_limit(principal, self.max_upload_bytes)
 
     # -- writing -------------------------------------------------------------
     def create(self, principal: Principal, *, filename: str, purpose: str, data: bytes) -> FileRecord:
         """Validate and store an upload; a file with no usable example is refused, not stored."""
         _check_purpose(purpose)
-        if len(data) > self.max_upload_bytes:
-            raise PayloadTooLarge(
-                f"the file is larger than this server's limit of {self.max_upload_bytes} bytes", param="file"
-            )
+        limit = self.upload_limit(principal)
+        if len(data) > limit:
+            raise PayloadTooLarge(f"the file is larger than the upload limit of {limit} bytes", param="file")
         report = validate(data, purpose=purpose, max_lines=self.max_file_lines)
         report.raise_if_rejected()
         pending = _pending(principal.tenant_id, display_name(filename), purpose, data, report)

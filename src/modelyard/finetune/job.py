@@ -18,6 +18,7 @@ from modelyard.finetune.service import JOB_KIND, add_event
 from modelyard.finetune.states import TERMINAL, check_transition
 from modelyard.jobs.worker import JobContext, register_job_kind
 from modelyard.store.tables import FineTuningCheckpoint, FineTuningJob, ModelRecord, UsageEvent, utcnow
+from modelyard.usage import training_cost
 
 __all__ = ["run_fine_tune"]
 
@@ -214,7 +215,7 @@ def publish(context: JobContext, job: FineTuningJob, result: Any) -> None:
                 completion_tokens=0,
                 latency_ms=wall_ms,
                 status_code=200,
-                cost=round(result.trained_tokens / 1000 * base.price_input_per_1k, 8),
+                cost=training_cost(result.trained_tokens, base.price_training_per_1k),
                 ref_id=job.id,
             )
         )
@@ -222,6 +223,27 @@ def publish(context: JobContext, job: FineTuningJob, result: Any) -> None:
         current.trained_tokens, current.finished_at = result.trained_tokens, utcnow()
         add_event(session, job.id, f"New fine-tuned model created: {name}")
         add_event(session, job.id, "The job has successfully completed")
+    _audit_publish(context, job, name)
+
+
+def _audit_publish(context: JobContext, job: FineTuningJob, name: str) -> None:
+    """A new model in the catalog is an administrative change, made here and not over HTTP.
+
+    Written after the publishing transaction: a crash between the two loses this entry,
+    never the model or the bill.
+    """
+    from modelyard.audit.log import AuditLog, AuditRecord
+
+    detail = {"job": job.id, "base_model": job.model}
+    record = AuditRecord(
+        kind="admin",
+        action="publish_fine_tuned_model",
+        tenant_id=job.tenant_id,
+        key_id=job.key_id,
+        model=name,
+        detail=detail,
+    )
+    AuditLog(context.db).append([record])
 
 
 def _fine_tuned_record(name: str, job: FineTuningJob, base: ModelRecord, result: Any) -> ModelRecord:
@@ -237,6 +259,7 @@ def _fine_tuned_record(name: str, job: FineTuningJob, base: ModelRecord, result:
         licence=base.licence,
         price_input_per_1k=base.price_input_per_1k,
         price_output_per_1k=base.price_output_per_1k,
+        price_training_per_1k=base.price_training_per_1k,
         tags=[*base.tags, "fine-tuned"],
         description=f"LoRA fine-tune of {base.id} by job {job.id}",
         status="ready",

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from modelyard.catalog import CatalogService
-from modelyard.errors import InvalidRequest, NotFound
+from modelyard.errors import Conflict, InvalidRequest, NotFound
 from modelyard.files import FilesService
+from modelyard.finetune.checkpoints import ADAPTER_CONFIG, ADAPTER_WEIGHTS
 from modelyard.finetune.protocol import CreateJobIn
 from modelyard.finetune.states import TERMINAL, check_transition
 from modelyard.jobs import JobQueue
+from modelyard.quotas.service import QuotaService
 from modelyard.store import Database
 from modelyard.store.tables import (
     FineTuningCheckpoint,
@@ -26,6 +29,7 @@ __all__ = ["JOB_KIND", "FineTuningService", "add_event"]
 
 JOB_KIND = "fine_tune"
 _TUNABLE_BACKENDS = frozenset({"transformers"})
+ADAPTER_FILES = (ADAPTER_WEIGHTS, ADAPTER_CONFIG)
 
 
 def add_event(
@@ -41,11 +45,23 @@ def add_event(
 
 
 class FineTuningService:
-    def __init__(self, db: Database, queue: JobQueue, catalog: CatalogService, files: FilesService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        queue: JobQueue,
+        catalog: CatalogService,
+        files: FilesService,
+        quotas: QuotaService | None = None,
+    ) -> None:
         self._db = db
         self._queue = queue
         self._catalog = catalog
         self._files = files
+        self._quotas = quotas
+
+    def _check_job_slot(self, principal: Principal) -> None:
+        if self._quotas is not None:
+            self._quotas.check_job_slot(principal)
 
     def create(self, body: CreateJobIn, principal: Principal) -> FineTuningJob:
         base = self._catalog.get_visible(body.model, principal)
@@ -66,6 +82,7 @@ class FineTuningService:
         self._require_file(body.training_file, principal, "training_file")
         if body.validation_file:
             self._require_file(body.validation_file, principal, "validation_file")
+        self._check_job_slot(principal)
         job = FineTuningJob(
             id=f"ftjob-{secrets.token_hex(12)}",
             tenant_id=principal.tenant_id,
@@ -103,6 +120,22 @@ class FineTuningService:
         if job is None or job.tenant_id != principal.tenant_id:
             raise NotFound(f"fine-tuning job '{job_id}' not found", param="fine_tuning_job_id")
         return job
+
+    def adapter(self, job_id: str, principal: Principal) -> tuple[str, list[Path]]:
+        """The published adapter's model id and files, for the tenant that trained it only.
+
+        Only the LoRA weights a tenant trained leave the platform; a base model's or a
+        provider's weights are never served, and no route names where files live.
+        """
+        job = self.get(job_id, principal)
+        if job.status != "succeeded" or not job.fine_tuned_model:
+            raise Conflict(f"fine-tuning job '{job_id}' has no published adapter (status {job.status})")
+        record = self._catalog.get_visible(job.fine_tuned_model, principal)
+        folder = Path(record.source["adapter"])
+        files = [folder / name for name in ADAPTER_FILES if (folder / name).is_file()]
+        if len(files) != len(ADAPTER_FILES):
+            raise NotFound(f"the adapter of '{job.fine_tuned_model}' is no longer stored")
+        return job.fine_tuned_model, files
 
     def list(
         self, principal: Principal, *, after: str | None, limit: int

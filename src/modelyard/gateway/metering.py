@@ -1,11 +1,17 @@
-"""Times one API call and records its usage exactly once, success or failure."""
+"""Times one API call and records its usage exactly once, success or failure.
+
+The meter also holds the call's quota reservation (its ticket) and settles it when the
+call finishes, so the two can never disagree about how a call ended.
+"""
 
 from __future__ import annotations
 
 import time
 
+from modelyard.audit.context import note_usage
 from modelyard.backends.base import Usage
-from modelyard.errors import ModelyardError
+from modelyard.errors import ModelyardError, QuotaExceeded
+from modelyard.quotas import OPEN_TICKET, Ticket
 from modelyard.store import ModelRecord
 from modelyard.tenancy import Principal
 from modelyard.usage import UsageRecord, UsageRecorder, cost_of
@@ -21,10 +27,19 @@ class Meter:
         self._endpoint = endpoint
         self._started = time.perf_counter()
         self._record: ModelRecord | None = None
+        self._ticket: Ticket = OPEN_TICKET
         self._done = False
+
+    @property
+    def principal(self) -> Principal:
+        return self._principal
 
     def bind(self, record: ModelRecord) -> None:
         self._record = record
+
+    def hold(self, ticket: Ticket) -> None:
+        """The quota reservation this call was admitted with."""
+        self._ticket = ticket
 
     def cost(self, usage: Usage) -> float:
         record = self._record
@@ -41,6 +56,9 @@ class Meter:
         self._finish(usage, 200)
 
     def failure(self, error: BaseException, usage: Usage | None = None) -> None:
+        if isinstance(error, QuotaExceeded):  # refused before any work: nothing to meter
+            self._done = True
+            return
         status = error.status_code if isinstance(error, ModelyardError) else 500
         self._finish(usage or Usage(0, 0), status)
 
@@ -52,7 +70,10 @@ class Meter:
         if self._done:
             return
         self._done = True
+        # Failed calls are not billed (cost 0); their tokens still count against quotas.
         cost = self.cost(usage) if status == 200 else 0.0
+        self._ticket.settle(usage, cost)
+        note_usage(self._model, usage.prompt_tokens, usage.completion_tokens, status)
         self._recorder.record(
             UsageRecord(
                 tenant_id=self._principal.tenant_id,

@@ -12,7 +12,10 @@ from modelyard.gateway.protocol import ChatCompletionRequest, CompletionRequest,
 
 __all__ = ["router"]
 
-router: APIRouter = AuthenticatedRouter(prefix="/v1", tags=["inference"])
+# One router per endpoint scope, gathered under `router` so app.py includes one thing.
+_chat: APIRouter = AuthenticatedRouter(scope="chat")
+_completions: APIRouter = AuthenticatedRouter(scope="completions")
+_embeddings: APIRouter = AuthenticatedRouter(scope="embeddings")
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -20,7 +23,7 @@ def _event_stream(frames: Any) -> StreamingResponse:
     return StreamingResponse(frames, media_type="text/event-stream", headers=_SSE_HEADERS)
 
 
-@router.post("/chat/completions", response_model=None)
+@_chat.post("/chat/completions", response_model=None)
 async def chat_completions(
     body: ChatCompletionRequest, principal: PrincipalDep, gateway: GatewayDep
 ) -> JSONResponse | StreamingResponse:
@@ -30,7 +33,7 @@ async def chat_completions(
     return JSONResponse(await gateway.chat(body, principal))
 
 
-@router.post("/completions", response_model=None)
+@_completions.post("/completions", response_model=None)
 async def completions(
     body: CompletionRequest, principal: PrincipalDep, gateway: GatewayDep
 ) -> JSONResponse | StreamingResponse:
@@ -39,6 +42,12 @@ async def completions(
     return JSONResponse(await gateway.complete(body, principal))
 
 
-@router.post("/embeddings", response_model=None)
+@_embeddings.post("/embeddings", response_model=None)
 async def embeddings(body: EmbeddingRequest, principal: PrincipalDep, gateway: GatewayDep) -> JSONResponse:
     return JSONResponse(await gateway.embed(body, principal))
+
+
+router = APIRouter(prefix="/v1", tags=["inference"])
+router.include_router(_chat)
+router.include_router(_completions)
+router.include_router(_embeddings)

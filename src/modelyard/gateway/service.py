@@ -19,6 +19,9 @@ from modelyard.gateway.params import (
     to_messages,
 )
 from modelyard.gateway.protocol import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
+from modelyard.prompting import Message
+from modelyard.quotas import Demand, QuotaGuard, prompt_bound
+from modelyard.store import ModelRecord
 from modelyard.tenancy import Principal
 from modelyard.usage import UsageRecorder
 
@@ -27,16 +30,24 @@ __all__ = ["GatewayService"]
 log = logging.getLogger(__name__)
 
 Frames = AsyncIterator[str]
+_Request = ChatCompletionRequest | CompletionRequest
 _TASK_OF_ENDPOINT = {"chat": "chat", "completions": "chat", "embeddings": "embedding"}
 
 
 class GatewayService:
-    def __init__(self, catalog: CatalogService, pool: BackendPool, usage: UsageRecorder) -> None:
+    def __init__(
+        self,
+        catalog: CatalogService,
+        pool: BackendPool,
+        usage: UsageRecorder,
+        guard: QuotaGuard | None = None,
+    ) -> None:
         self._catalog = catalog
         self._pool = pool
         self._usage = usage
+        self._guard = guard
 
-    async def _resolve(self, model: str, principal: Principal, endpoint: str, meter: Meter) -> Any:
+    def _record(self, model: str, principal: Principal, endpoint: str, meter: Meter) -> ModelRecord:
         record = self._catalog.get_visible(model, principal)
         meter.bind(record)
         if record.task != _TASK_OF_ENDPOINT[endpoint]:
@@ -45,15 +56,32 @@ class GatewayService:
                 param="model",
                 code="wrong_model_task",
             )
+        return record
+
+    async def _admit(
+        self, meter: Meter, record: ModelRecord, demand: Demand, request: _Request | None = None
+    ) -> None:
+        """Quotas first, before a backend is loaded or called: a refused call costs nothing."""
+        if self._guard is None:
+            return
+        ticket = await self._guard.admit(meter.principal, record, demand)
+        meter.hold(ticket)
+        if ticket.max_tokens is not None and request is not None:
+            request.max_tokens = ticket.max_tokens
+
+    async def _backend(self, record: ModelRecord) -> Any:
         return await self._pool.get(self._catalog.spec_for(record))
 
     # -- non-streaming -------------------------------------------------------
     async def chat(self, request: ChatCompletionRequest, principal: Principal) -> dict[str, Any]:
         meter = Meter(self._usage, principal, request.model, "chat")
         try:
-            backend: TextBackend = await self._resolve(request.model, principal, "chat", meter)
+            record = self._record(request.model, principal, "chat", meter)
+            messages = to_messages(request)
+            await self._admit(meter, record, _chat_demand(request, messages), request)
+            backend: TextBackend = await self._backend(record)
             params = generation_params(request, _accepted(backend))
-            result = await backend.chat(to_messages(request), params)
+            result = await backend.chat(messages, params)
         except BaseException as exc:
             meter.failure(exc)
             raise
@@ -63,9 +91,12 @@ class GatewayService:
     async def complete(self, request: CompletionRequest, principal: Principal) -> dict[str, Any]:
         meter = Meter(self._usage, principal, request.model, "completions")
         try:
-            backend: TextBackend = await self._resolve(request.model, principal, "completions", meter)
+            record = self._record(request.model, principal, "completions", meter)
+            prompts = completion_prompts(request)
+            await self._admit(meter, record, _completion_demand(request, prompts), request)
+            backend: TextBackend = await self._backend(record)
             params = generation_params(request, _accepted(backend))
-            result = await _complete_all(backend, completion_prompts(request), params, request.echo)
+            result = await _complete_all(backend, prompts, params, request.echo)
         except BaseException as exc:
             meter.failure(exc)
             raise
@@ -75,8 +106,12 @@ class GatewayService:
     async def embed(self, request: EmbeddingRequest, principal: Principal) -> dict[str, Any]:
         meter = Meter(self._usage, principal, request.model, "embeddings")
         try:
-            backend: EmbeddingBackend = await self._resolve(request.model, principal, "embeddings", meter)
-            result = await backend.embed(embedding_inputs(request))
+            record = self._record(request.model, principal, "embeddings", meter)
+            inputs = embedding_inputs(request)
+            demand = Demand(prompt_bound(inputs), None, completes=False)
+            await self._admit(meter, record, demand)
+            backend: EmbeddingBackend = await self._backend(record)
+            result = await backend.embed(inputs)
         except BaseException as exc:
             meter.failure(exc)
             raise
@@ -89,8 +124,11 @@ class GatewayService:
         ids = render.StreamIds("chatcmpl")
 
         async def open_stream() -> AsyncIterator[StreamChunk | Usage]:
-            backend: TextBackend = await self._resolve(request.model, principal, "chat", meter)
-            return backend.stream_chat(to_messages(request), generation_params(request, _accepted(backend)))
+            record = self._record(request.model, principal, "chat", meter)
+            messages = to_messages(request)
+            await self._admit(meter, record, _chat_demand(request, messages), request)
+            backend: TextBackend = await self._backend(record)
+            return backend.stream_chat(messages, generation_params(request, _accepted(backend)))
 
         def frame(item: StreamChunk | None, usage: Usage | None) -> dict[str, Any]:
             if item is None and usage is None:
@@ -104,9 +142,11 @@ class GatewayService:
         ids = render.StreamIds("cmpl")
 
         async def open_stream() -> AsyncIterator[StreamChunk | Usage]:
-            backend: TextBackend = await self._resolve(request.model, principal, "completions", meter)
-            prompt = completion_prompts(request)[0]
-            return backend.stream_complete(prompt, generation_params(request, _accepted(backend)))
+            record = self._record(request.model, principal, "completions", meter)
+            prompts = completion_prompts(request)
+            await self._admit(meter, record, _completion_demand(request, prompts), request)
+            backend: TextBackend = await self._backend(record)
+            return backend.stream_complete(prompts[0], generation_params(request, _accepted(backend)))
 
         def frame(item: StreamChunk | None, usage: Usage | None) -> dict[str, Any] | None:
             if item is None and usage is None:
@@ -114,6 +154,20 @@ class GatewayService:
             return render.completion_chunk(ids, request.model, item, usage=usage)
 
         return await _primed(open_stream, frame, meter)
+
+
+# -- quotas --------------------------------------------------------------------
+def _requested_max_tokens(request: ChatCompletionRequest | CompletionRequest) -> int | None:
+    return getattr(request, "max_completion_tokens", None) or request.max_tokens
+
+
+def _chat_demand(request: ChatCompletionRequest, messages: list[Message]) -> Demand:
+    bound = prompt_bound([m.content for m in messages])
+    return Demand(bound, _requested_max_tokens(request), choices=request.n)
+
+
+def _completion_demand(request: CompletionRequest, prompts: list[str]) -> Demand:
+    return Demand(prompt_bound(prompts), _requested_max_tokens(request), choices=request.n * len(prompts))
 
 
 def _accepted(backend: object) -> frozenset[str]:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = ["Database"]
@@ -64,6 +64,29 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def serialized(self, lock_key: int) -> Iterator[Connection]:
+        """A transaction that holds a write lock from its first statement until it commits.
+
+        Writers that read-then-write (append to a hash chain) take turns through it, even
+        from separate processes: PostgreSQL by the advisory lock ``lock_key``, SQLite by
+        ``BEGIN IMMEDIATE``, which takes the database's one write lock up front, before the
+        transaction's snapshot is read.
+        """
+        with self.engine.connect() as connection:
+            if self.is_sqlite:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(CAST(:key AS bigint))"), {"key": lock_key}
+                )
+            try:
+                yield connection
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
 
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision."""

@@ -5,12 +5,24 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "ApiKey",
+    "AuditEntry",
     "Base",
     "Evaluation",
     "EvaluationEvent",
@@ -21,7 +33,9 @@ __all__ = [
     "FineTuningEvent",
     "FineTuningJob",
     "ModelRecord",
+    "OutboundAllow",
     "QueuedJob",
+    "Quota",
     "Tenant",
     "UTCDateTime",
     "UsageEvent",
@@ -71,16 +85,28 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(128), default="")
     # sha256 of the whole secret key; the key itself is never stored.
     key_hash: Mapped[str] = mapped_column(String(64))
+    # admin (platform), provider, tenant_admin, member.
     role: Mapped[str] = mapped_column(String(16), default="member")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Endpoint scopes the key may call (None: every scope its role allows).
+    scopes: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # Models the key may use (None: any model its tenant can see).
+    allowed_models: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    read_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    rotated_from: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ModelRecord(Base):
     __tablename__ = "models"
 
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # Set for tenant-private models (fine-tunes): only that tenant sees them.
     owner_tenant_id: Mapped[str | None] = mapped_column(ForeignKey("tenants.id"), nullable=True, index=True)
+    # The provider tenant that published a public model: it sees aggregate usage only.
+    publisher_tenant_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
     backend: Mapped[str] = mapped_column(String(40))
     task: Mapped[str] = mapped_column(String(20))
     provider: Mapped[str] = mapped_column(String(80))
@@ -92,6 +118,7 @@ class ModelRecord(Base):
     licence: Mapped[str] = mapped_column(String(80), default="unknown")
     price_input_per_1k: Mapped[float] = mapped_column(Float, default=0.0)
     price_output_per_1k: Mapped[float] = mapped_column(Float, default=0.0)
+    price_training_per_1k: Mapped[float] = mapped_column(Float, default=0.0)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(20), default="ready")
     description: Mapped[str] = mapped_column(Text, default="")
@@ -262,4 +289,57 @@ class EvaluationRating(Base):
     winner: Mapped[str | None] = mapped_column(String(8), nullable=True)
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     key_id: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Quota(Base):
+    """Limits for one tenant or one key; a None limit is no limit."""
+
+    __tablename__ = "quotas"
+    __table_args__ = (UniqueConstraint("subject_type", "subject_id", name="uq_quota_subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject_type: Mapped[str] = mapped_column(String(10))  # "tenant" or "key"
+    subject_id: Mapped[str] = mapped_column(String(40))
+    requests_per_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    tokens_per_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    spend_budget: Mapped[float | None] = mapped_column(Float, nullable=True)
+    budget_period: Mapped[str] = mapped_column(String(10), default="month")  # "day" or "month"
+    max_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_upload_bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_concurrent_jobs: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """One append-only audit record; ``hash`` covers its fields and ``prev_hash``."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(16))  # "request" or "admin"
+    tenant_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    key_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    role: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    method: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    route: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    model: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    action: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class OutboundAllow(Base):
+    """A host an admin allowed outbound calls to despite the private-address guard."""
+
+    __tablename__ = "outbound_allowlist"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    created_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

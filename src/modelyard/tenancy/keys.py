@@ -12,6 +12,9 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
+
+from modelyard.tenancy.roles import model_allowed
 
 __all__ = ["KEY_PATTERN", "Principal", "hash_key", "matches", "new_key", "parse_key_id"]
 
@@ -21,16 +24,41 @@ _DUMMY_HASH = "0" * 64
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: resolved once per request from the bearer key."""
+    """Who is calling: resolved once per request from the bearer key.
+
+    ``scopes`` holds the key's effective scopes (already narrowed by its role);
+    ``allowed_models`` None means any model the tenant can see.
+    """
 
     key_id: str
     tenant_id: str
     tenant_name: str
     role: str
+    scopes: frozenset[str] = frozenset()
+    allowed_models: tuple[str, ...] | None = None
+    read_only: bool = False
+    expires_at: datetime | None = None
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_provider(self) -> bool:
+        return self.role == "provider"
+
+    @property
+    def is_tenant_admin(self) -> bool:
+        return self.role == "tenant_admin"
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    def may_use_model(self, model_id: str) -> bool:
+        return model_allowed(model_id, self.allowed_models)
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
 
 
 def new_key() -> tuple[str, str]:

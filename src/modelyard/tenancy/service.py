@@ -1,24 +1,30 @@
-"""Tenants and keys: create, list, revoke, authenticate."""
+"""Tenants and keys: create, list, rotate, revoke, authenticate."""
 
 from __future__ import annotations
 
 import re
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from modelyard.errors import AuthenticationFailed, Conflict, InvalidRequest, NotFound
 from modelyard.store import ApiKey, Database, Tenant
 from modelyard.store.tables import utcnow
+from modelyard.tenancy.grants import KeySpec, check_grant, check_manage
 from modelyard.tenancy.keys import Principal, hash_key, matches, new_key, parse_key_id
+from modelyard.tenancy.roles import ROLES, effective_scopes
 
-__all__ = ["PLATFORM_TENANT", "IssuedKey", "TenancyService"]
+__all__ = ["PLATFORM_TENANT", "ROLES", "IssuedKey", "KeySpec", "TenancyService"]
 
 PLATFORM_TENANT = "platform"
-ROLES = ("admin", "member")
 _TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+# last_used_at is written on a cache miss at most this often: a write per call would
+# make every request a database write.
+_LAST_USED_EVERY = timedelta(seconds=60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +35,7 @@ class IssuedKey:
     tenant: str
     role: str
     key: str
+    row: ApiKey
 
 
 class TenancyService:
@@ -47,7 +54,7 @@ class TenancyService:
                 raise Conflict(f"tenant '{name}' already exists", param="name")
             tenant = Tenant(id=f"ten_{new_key()[0]}", name=name)
             session.add(tenant)
-        return tenant, self.create_key(tenant=name, role="member", name="first key")
+        return tenant, self.create_key(tenant=name, name="first key")
 
     def list_tenants(self) -> list[Tenant]:
         with self._db.session() as session:
@@ -61,15 +68,26 @@ class TenancyService:
         return tenant
 
     # -- keys ----------------------------------------------------------------
-    def create_key(self, *, tenant: str, role: str = "member", name: str = "") -> IssuedKey:
-        if role not in ROLES:
-            raise InvalidRequest(f"role must be one of {', '.join(ROLES)}", param="role")
-        owner = self.get_tenant(tenant)
-        key_id, key = new_key()
+    def create_key(
+        self,
+        *,
+        tenant: str,
+        role: str = "member",
+        name: str = "",
+        spec: KeySpec | None = None,
+        granted_by: Principal | None = None,
+    ) -> IssuedKey:
+        """Create a key; ``granted_by`` (the caller's key) may not hand out more than it holds.
 
+        ``spec`` carries every setting; ``role`` and ``name`` are a shorthand for it.
+        """
+        spec = spec or KeySpec(role=role, name=name)
+        spec.validate()
+        if granted_by is not None:
+            check_grant(granted_by, spec)
+        owner = self.get_tenant(tenant)
         with self._db.session() as session:
-            session.add(ApiKey(id=key_id, tenant_id=owner.id, name=name, key_hash=hash_key(key), role=role))
-        return IssuedKey(id=key_id, tenant=tenant, role=role, key=key)
+            return _insert_key(session, owner, spec)
 
     def list_keys(self, tenant: str) -> list[ApiKey]:
         owner = self.get_tenant(tenant)
@@ -77,15 +95,53 @@ class TenancyService:
             query = select(ApiKey).where(ApiKey.tenant_id == owner.id).order_by(ApiKey.created_at)
             return list(session.scalars(query))
 
-    def revoke_key(self, key_id: str, *, tenant_id: str | None = None) -> None:
+    def get_key(self, key_id: str, *, tenant_id: str | None = None) -> ApiKey:
         with self._db.session() as session:
-            row = session.get(ApiKey, key_id)
-            if row is None or (tenant_id is not None and row.tenant_id != tenant_id):
-                raise NotFound(f"key '{key_id}' not found", param="key_id")
+            return _owned_key(session, key_id, tenant_id)
+
+    def revoke_key(
+        self, key_id: str, *, tenant_id: str | None = None, granted_by: Principal | None = None
+    ) -> None:
+        with self._db.session() as session:
+            row = _owned_key(session, key_id, tenant_id)
+            if granted_by is not None:
+                check_manage(granted_by, row.role)
             row.revoked_at = row.revoked_at or utcnow()
         self._cache.pop(key_id, None)
 
+    def rotate_key(
+        self, key_id: str, *, tenant_id: str | None = None, granted_by: Principal | None = None
+    ) -> IssuedKey:
+        """Issue a key with the old one's settings and revoke the old one, in one transaction.
+
+        There is no grace period: the old key fails from the next request, so a leaked key
+        is dead the moment it is rotated. A rotation replaces the secret, not the terms: the
+        new key keeps every setting, its expiry included.
+        """
+        with self._db.session() as session:
+            row = _owned_key(session, key_id, tenant_id)
+            if row.revoked_at is not None:
+                raise Conflict(f"key '{key_id}' is revoked; create a new key instead", code="key_revoked")
+            if row.expires_at is not None and row.expires_at <= utcnow():
+                raise Conflict(f"key '{key_id}' has expired; create a new key instead", code="key_expired")
+            spec = _spec_of(row)
+            if granted_by is not None:
+                check_grant(granted_by, spec)
+            owner = session.get(Tenant, row.tenant_id)
+            issued = _insert_key(session, owner, spec, rotated_from=row.id)
+            row.revoked_at = utcnow()
+        self._cache.pop(key_id, None)
+        return issued
+
+    # -- authentication ------------------------------------------------------
     def authenticate(self, key: str) -> Principal:
+        principal = self._principal_for(key)
+        # Checked after the secret matched, so only the key's holder learns it expired.
+        if principal.expired(utcnow()):
+            raise AuthenticationFailed("this API key has expired", code="expired_api_key")
+        return principal
+
+    def _principal_for(self, key: str) -> Principal:
         key_id = parse_key_id(key)
         if key_id is None:
             raise AuthenticationFailed("malformed API key")
@@ -100,12 +156,15 @@ class TenancyService:
         with self._db.session() as session:
             row = session.get(ApiKey, key_id)
             tenant = session.get(Tenant, row.tenant_id) if row else None
-        if row is None or tenant is None or row.revoked_at is not None:
-            matches(key, None)
-            raise AuthenticationFailed("invalid API key")
-        if not matches(key, row.key_hash):
-            raise AuthenticationFailed("invalid API key")
-        principal = Principal(key_id=row.id, tenant_id=tenant.id, tenant_name=tenant.name, role=row.role)
+            if row is None or tenant is None or row.revoked_at is not None:
+                matches(key, None)
+                raise AuthenticationFailed("invalid API key")
+            if not matches(key, row.key_hash):
+                raise AuthenticationFailed("invalid API key")
+            now = utcnow()
+            if row.last_used_at is None or now - row.last_used_at > _LAST_USED_EVERY:
+                row.last_used_at = now
+        principal = _principal(row, tenant)
         self._cache[key_id] = (time.monotonic() + self._ttl, row.key_hash, principal)
         return principal
 
@@ -122,3 +181,56 @@ class TenancyService:
         key_file.touch(mode=0o600)
         key_file.write_text(issued.key + "\n")
         return issued
+
+
+def _owned_key(session: Session, key_id: str, tenant_id: str | None) -> ApiKey:
+    row = session.get(ApiKey, key_id)
+    # Another tenant's key reads as missing: its existence is not the caller's business.
+    if row is None or (tenant_id is not None and row.tenant_id != tenant_id):
+        raise NotFound(f"key '{key_id}' not found", param="key_id")
+    return row
+
+
+def _insert_key(
+    session: Session, owner: Tenant, spec: KeySpec, *, rotated_from: str | None = None
+) -> IssuedKey:
+    key_id, key = new_key()
+    row = ApiKey(
+        id=key_id,
+        tenant_id=owner.id,
+        name=spec.name,
+        key_hash=hash_key(key),
+        role=spec.role,
+        scopes=list(spec.scopes) if spec.scopes is not None else None,
+        allowed_models=list(spec.allowed_models) if spec.allowed_models is not None else None,
+        read_only=spec.read_only,
+        expires_at=spec.expires_at,
+        rotated_from=rotated_from,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    return IssuedKey(id=key_id, tenant=owner.name, role=spec.role, key=key, row=row)
+
+
+def _spec_of(row: ApiKey) -> KeySpec:
+    return KeySpec(
+        role=row.role,
+        name=row.name,
+        scopes=tuple(row.scopes) if row.scopes is not None else None,
+        allowed_models=tuple(row.allowed_models) if row.allowed_models is not None else None,
+        read_only=row.read_only,
+        expires_at=row.expires_at,
+    )
+
+
+def _principal(row: ApiKey, tenant: Tenant) -> Principal:
+    return Principal(
+        key_id=row.id,
+        tenant_id=tenant.id,
+        tenant_name=tenant.name,
+        role=row.role,
+        scopes=effective_scopes(row.role, row.scopes),
+        allowed_models=tuple(row.allowed_models) if row.allowed_models is not None else None,
+        read_only=row.read_only,
+        expires_at=row.expires_at,
+    )

@@ -6,15 +6,12 @@ what is left. Batching keeps a database write out of every request's latency.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from dataclasses import asdict, dataclass
 
 from modelyard.store import Database, UsageEvent
+from modelyard.store.batching import BatchWriter
 
-__all__ = ["UsageRecord", "UsageRecorder", "cost_of"]
-
-log = logging.getLogger(__name__)
+__all__ = ["UsageRecord", "UsageRecorder", "cost_of", "training_cost"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,42 +31,28 @@ def cost_of(prompt_tokens: int, completion_tokens: int, *, price_in: float, pric
     return round(prompt_tokens / 1000 * price_in + completion_tokens / 1000 * price_out, 8)
 
 
+def training_cost(trained_tokens: int, price_training_per_1k: float) -> float:
+    """A fine-tuning job's bill: its trained tokens (tokens x epochs) at the base model's price."""
+    return round(trained_tokens / 1000 * price_training_per_1k, 8)
+
+
 class UsageRecorder:
     def __init__(self, db: Database, *, flush_interval_s: float = 0.2) -> None:
         self._db = db
-        self._interval = flush_interval_s
-        self._pending: list[UsageRecord] = []
-        self._task: asyncio.Task[None] | None = None
+        self._writer = BatchWriter(self._insert, interval_s=flush_interval_s, name="usage-recorder")
 
     def record(self, record: UsageRecord) -> None:
-        self._pending.append(record)
+        self._writer.add(record)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="usage-recorder")
+        await self._writer.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        await self.flush()
+        await self._writer.stop()
 
     async def flush(self) -> None:
-        batch, self._pending = self._pending, []
-        if batch:
-            await asyncio.to_thread(self._write, batch)
+        await self._writer.flush()
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.flush()
-            except Exception:  # noqa: BLE001 - keep metering alive; the batch is retried
-                log.exception("writing usage events failed; will retry")
-
-    def _write(self, batch: list[UsageRecord]) -> None:
-        try:
-            with self._db.session() as session:
-                session.add_all(UsageEvent(**asdict(r)) for r in batch)
-        except Exception:
-            self._pending[:0] = batch
-            raise
+    def _insert(self, batch: list[UsageRecord]) -> None:
+        with self._db.session() as session:
+            session.add_all(UsageEvent(**asdict(r)) for r in batch)

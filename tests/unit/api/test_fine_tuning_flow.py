@@ -30,7 +30,13 @@ def _examples(n: int) -> bytes:
 @pytest.fixture
 def tuned(platform: Platform, tiny_model_dir: Path) -> tuple[Platform, dict]:
     admin = platform.headers(platform.admin_key)
-    body = {"kind": "local", "id": "tiny", "path": str(tiny_model_dir), "price_input_per_1k": 0.5}
+    body = {
+        "kind": "local",
+        "id": "tiny",
+        "path": str(tiny_model_dir),
+        "price_input_per_1k": 0.5,
+        "price_training_per_1k": 2.0,
+    }
     assert platform.client.post("/v1/models", json=body, headers=admin).status_code == 201
     upload = platform.client.post(
         "/v1/files",
@@ -120,7 +126,7 @@ def _exactly_one_model_and_one_bill_with_lineage(platform: Platform, job: dict) 
     assert lineage["base_model"] == "tiny" and lineage["job"] == job["id"]
     assert lineage["training_file"] == job["training_file"] and lineage["hyperparameters"]["n_epochs"] == 2
     assert bills[0].endpoint == "fine_tuning" and bills[0].prompt_tokens == job["trained_tokens"]
-    assert bills[0].cost == pytest.approx(job["trained_tokens"] / 1000 * 0.5)
+    assert bills[0].cost == pytest.approx(job["trained_tokens"] / 1000 * 2.0)  # the training price
     # running the worker again finds nothing to do and publishes nothing twice
     assert not Worker(platform.settings).run_once()
 
@@ -131,3 +137,35 @@ def test_tuned_model_serves_and_the_job_is_fully_recorded(tuned: tuple[Platform,
     _answers_at_once(platform, job)
     _events_and_checkpoints_are_listed(platform, job)
     _exactly_one_model_and_one_bill_with_lineage(platform, job)
+    _the_adapter_downloads_for_its_tenant_only(platform, job)
+    _publishing_is_an_audited_admin_change(platform, job)
+
+
+def _the_adapter_downloads_for_its_tenant_only(platform: Platform, job: dict) -> None:
+    import io
+    import zipfile
+
+    from safetensors.numpy import load
+
+    url = f"{JOBS}/{job['id']}/adapter"
+    response = platform.client.get(url, headers=platform.headers())
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert sorted(archive.namelist()) == ["adapter_config.json", "adapter_model.safetensors"]
+    weights = load(archive.read("adapter_model.safetensors"))
+    assert weights and all("lora" in name for name in weights)
+    assert json.loads(archive.read("adapter_config.json"))["peft_type"] == "LORA"
+    assert str(platform.settings.home).encode() not in response.content  # no server paths
+    other = platform.new_tenant("initech")
+    assert platform.client.get(url, headers=platform.headers(other)).status_code == 404
+
+
+def _publishing_is_an_audited_admin_change(platform: Platform, job: dict) -> None:
+    platform.flush_audit()
+    admin = platform.headers(platform.admin_key)
+    query = {"action": "publish_fine_tuned_model"}
+    entries = platform.client.get("/v1/admin/audit", params=query, headers=admin).json()["data"]
+    assert [(e["model"], e["detail"]["job"]) for e in entries] == [(job["fine_tuned_model"], job["id"])]
+    verified = platform.client.get("/v1/admin/audit/verify", headers=admin)
+    assert verified.json()["ok"] is True

@@ -41,6 +41,7 @@ def test_builtin_models_have_cards(platform: Platform) -> None:
             "licence",
             "price_input_per_1k",
             "price_output_per_1k",
+            "price_training_per_1k",
             "tags",
             "status",
         } <= set(card)
@@ -60,11 +61,13 @@ def test_register_local_folder_counts_parameters(platform: Platform, tmp_path: P
         "path": str(_folder(tmp_path)),
         "licence": "mit",
         "price_input_per_1k": 0.5,
+        "price_training_per_1k": 3.0,
     }
     response = platform.client.post("/v1/models", json=body, headers=platform.headers(platform.admin_key))
     assert response.status_code == 201, response.text
     card = response.json()["card"]
     assert (card["parameters"], card["context_length"], card["licence"]) == (17, 128, "mit")
+    assert (card["price_input_per_1k"], card["price_training_per_1k"]) == (0.5, 3.0)
     assert str(tmp_path) not in response.text
     listed = platform.client.get("/v1/models", headers=platform.headers()).json()["data"]
     assert "my-local" in [m["id"] for m in listed]
@@ -98,6 +101,7 @@ def test_remote_provider_key_is_encrypted_at_rest(platform: Platform) -> None:
         "api_key": secret,
         "price_output_per_1k": 2.0,
     }
+    platform.allow_outbound("127.0.0.1")
     response = platform.client.post("/v1/models", json=body, headers=platform.headers(platform.admin_key))
     assert response.status_code == 201, response.text
     assert secret not in response.text
@@ -123,6 +127,12 @@ def test_only_admins_register_or_remove(platform: Platform, tmp_path: Path) -> N
         ({"kind": "remote", "id": "x", "base_url": "not a url", "upstream_model": "m"}, "remote.base_url"),
         ({"kind": "local", "id": "bad id!", "path": "/tmp"}, "local.id"),
         ({"kind": "local", "id": "x", "path": "/tmp", "owner": "someone"}, "local.owner"),
+        # Found by the fuzzer: numbers past what a database column (or JSON) can hold.
+        ({"kind": "local", "id": "x", "path": "/tmp", "context_length": 10**22}, "local.context_length"),
+        (
+            {"kind": "local", "id": "x", "path": "/tmp", "price_input_per_1k": 1e308},
+            "local.price_input_per_1k",
+        ),  # noqa: E501
     ],
 )
 def test_bad_registration_names_the_field(platform: Platform, body: dict, param: str) -> None:

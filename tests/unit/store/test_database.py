@@ -5,15 +5,20 @@ from __future__ import annotations
 from sqlalchemy import inspect, select, text
 
 from modelyard.store import ApiKey, Database, ModelRecord, Tenant, UsageEvent
+from modelyard.store.tables import Base
 
 
 def test_migrations_create_every_table(database_url: str) -> None:
     db = Database(database_url)
     db.migrate()
-    tables = set(inspect(db.engine).get_table_names())
-    assert {"tenants", "api_keys", "models", "usage_events", "alembic_version"} <= tables
+    inspector = inspect(db.engine)
+    assert set(Base.metadata.tables) | {"alembic_version"} == set(inspector.get_table_names())
+    # The migrations and the table classes describe the same columns.
+    for name, table in Base.metadata.tables.items():
+        migrated = {column["name"] for column in inspector.get_columns(name)}
+        assert migrated == set(table.columns.keys()), name
     with db.engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0003"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0004"
     db.dispose()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from sqlalchemy import select, text
 
 from modelyard.errors import AuthenticationFailed, Conflict, InvalidRequest, NotFound
 from modelyard.store import ApiKey, Database
-from modelyard.tenancy import TenancyService
+from modelyard.tenancy import KeySpec, TenancyService
 from modelyard.tenancy.keys import KEY_PATTERN, hash_key
 
 
@@ -81,3 +82,74 @@ def test_admin_bootstrap_happens_once(tenancy: TenancyService, tmp_path: Path) -
     assert key_file.stat().st_mode & 0o077 == 0
     assert tenancy.authenticate(issued.key).is_admin
     assert tenancy.ensure_admin_key(key_file) is None
+
+
+# -- roles, scopes, expiry and rotation (both databases) ---------------------------
+def _spec(**fields: object) -> KeySpec:
+    return KeySpec(**fields)  # type: ignore[arg-type]
+
+
+def test_key_settings_round_trip_into_the_principal(tenancy: TenancyService) -> None:
+    tenancy.create_tenant("acme")
+    expires = datetime.now(UTC) + timedelta(hours=1)
+    spec = _spec(role="tenant_admin", scopes=("chat", "keys"), allowed_models=("ft:*",), read_only=True,
+                 expires_at=expires)  # fmt: skip
+    principal = tenancy.authenticate(tenancy.create_key(tenant="acme", spec=spec).key)
+    assert principal.is_tenant_admin and principal.scopes == frozenset({"chat", "keys"})
+    assert principal.allowed_models == ("ft:*",) and principal.read_only
+    assert principal.may_use_model("ft:x:acme:y") and not principal.may_use_model("gemma-3-270m")
+    assert abs((principal.expires_at - expires).total_seconds()) < 1
+
+
+def test_unscoped_key_gets_its_roles_scopes(tenancy: TenancyService) -> None:
+    tenancy.create_tenant("acme")
+    member = tenancy.authenticate(tenancy.create_key(tenant="acme").key)
+    provider = tenancy.authenticate(tenancy.create_key(tenant="acme", role="provider").key)
+    assert member.has_scope("files") and not member.has_scope("keys") and not member.has_scope("admin")
+    assert provider.has_scope("chat") and not provider.has_scope("files")
+
+
+def test_expired_key_fails_with_its_own_code(tenancy: TenancyService) -> None:
+    tenancy.create_tenant("acme")
+    issued = tenancy.create_key(
+        tenant="acme", spec=_spec(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    )
+    with pytest.raises(AuthenticationFailed) as raised:
+        tenancy.authenticate(issued.key)
+    assert raised.value.code == "expired_api_key"
+
+
+def test_rotation_is_one_step_and_refuses_dead_keys(tenancy: TenancyService) -> None:
+    tenancy.create_tenant("acme")
+    old = tenancy.create_key(tenant="acme", spec=_spec(name="svc", scopes=("chat",)))
+    tenancy.authenticate(old.key)
+    new = tenancy.rotate_key(old.id)
+    with pytest.raises(AuthenticationFailed):
+        tenancy.authenticate(old.key)
+    principal = tenancy.authenticate(new.key)
+    assert principal.scopes == frozenset({"chat"}) and new.row.rotated_from == old.id
+    with pytest.raises(Conflict):
+        tenancy.rotate_key(old.id)
+    expired = tenancy.create_key(
+        tenant="acme", spec=_spec(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    )
+    with pytest.raises(Conflict):
+        tenancy.rotate_key(expired.id)
+
+
+def test_keys_are_scoped_to_their_tenant(tenancy: TenancyService) -> None:
+    acme, _ = tenancy.create_tenant("acme")
+    tenancy.create_tenant("globex")
+    theirs = tenancy.create_key(tenant="globex")
+    for act in (tenancy.get_key, tenancy.revoke_key, tenancy.rotate_key):
+        with pytest.raises(NotFound):
+            act(theirs.id, tenant_id=acme.id)
+    tenancy.authenticate(theirs.key)
+
+
+def test_last_used_is_recorded(tenancy: TenancyService) -> None:
+    tenancy.create_tenant("acme")
+    issued = tenancy.create_key(tenant="acme")
+    assert tenancy.get_key(issued.id).last_used_at is None
+    tenancy.authenticate(issued.key)
+    assert tenancy.get_key(issued.id).last_used_at is not None

@@ -1,0 +1,104 @@
+"""The audit log over HTTP: the platform's whole log (admin) and a tenant's own entries."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from modelyard.api.deps import AdminDep, AuthenticatedRouter, PrincipalDep, ServicesDep
+from modelyard.audit import AuditFilter, AuditService
+from modelyard.store.tables import AuditEntry, unix_seconds
+
+__all__ = ["admin_router", "router"]
+
+# The platform-wide log is the admin scope's; a tenant's own entries are the audit scope's.
+admin_router: APIRouter = AuthenticatedRouter(scope="admin", tags=["audit"])
+router: APIRouter = AuthenticatedRouter(scope="audit", tags=["audit"])
+# Roles that see their whole tenant's entries; other keys see only their own.
+_TENANT_WIDE_ROLES = frozenset({"admin", "tenant_admin"})
+
+
+async def _audit(services: ServicesDep) -> AuditService:
+    return services.audit
+
+
+AuditDep = Annotated[AuditService, Depends(_audit)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+# Bounded to a 64-bit integer: the databases' own limit, past which a query fails.
+Before = Annotated[
+    int | None, Query(ge=1, le=2**63 - 1, description="Continue below this seq (newest first).")
+]
+Kind = Annotated[Literal["request", "admin"] | None, Query()]
+Text = Annotated[str | None, Query(max_length=200)]
+
+
+def _entry(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "object": "audit.entry",
+        "seq": entry.seq,
+        "created_at": unix_seconds(entry.created_at),
+        "kind": entry.kind,
+        "tenant_id": entry.tenant_id,
+        "key_id": entry.key_id,
+        "role": entry.role,
+        "method": entry.method,
+        "route": entry.route,
+        "model": entry.model,
+        "status_code": entry.status_code,
+        "prompt_tokens": entry.prompt_tokens,
+        "completion_tokens": entry.completion_tokens,
+        "latency_ms": entry.latency_ms,
+        "action": entry.action,
+        "detail": entry.detail,
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+    }
+
+
+def _page(entries: list[AuditEntry], limit: int) -> dict[str, Any]:
+    return {
+        "object": "list",
+        "data": [_entry(e) for e in entries],
+        "has_more": len(entries) == limit,
+        "last_seq": entries[-1].seq if entries else None,
+    }
+
+
+@admin_router.get("/v1/admin/audit")
+def list_audit(
+    _admin: AdminDep,
+    audit: AuditDep,
+    tenant_id: Text = None,
+    key_id: Text = None,
+    kind: Kind = None,
+    action: Text = None,
+    model: Text = None,
+    before: Before = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    where = AuditFilter(
+        tenant_id=tenant_id, key_id=key_id, kind=kind, action=action, model=model, before=before, limit=limit
+    )
+    return _page(audit.list(where), limit)
+
+
+@admin_router.get("/v1/admin/audit/verify")
+def verify_audit(_admin: AdminDep, audit: AuditDep) -> dict[str, Any]:
+    return {"object": "audit.verification", **audit.verify().to_dict()}
+
+
+@router.get("/v1/audit")
+def list_own_audit(
+    principal: PrincipalDep,
+    audit: AuditDep,
+    kind: Kind = None,
+    model: Text = None,
+    before: Before = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    own_key = None if principal.role in _TENANT_WIDE_ROLES else principal.key_id
+    where = AuditFilter(
+        tenant_id=principal.tenant_id, key_id=own_key, kind=kind, model=model, before=before, limit=limit
+    )
+    return _page(audit.list(where), limit)

@@ -1,0 +1,116 @@
+"""The audit log in the database: appends that keep one chain, reads, and verification."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, insert, select
+
+from modelyard.audit.chain import GENESIS, ChainReport, ChainWalker, entry_hash
+from modelyard.store import Database
+from modelyard.store.tables import AuditEntry, utcnow
+
+__all__ = ["AuditFilter", "AuditLog", "AuditRecord"]
+
+# Names the audit chain among PostgreSQL advisory locks ("maud" in ASCII).
+_LOCK_KEY = 0x6D617564
+_TABLE = AuditEntry.__table__
+_VERIFY_PAGE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One entry before it joins the chain (no seq, no hashes yet)."""
+
+    kind: str  # "request" or "admin"
+    created_at: datetime = field(default_factory=utcnow)
+    tenant_id: str | None = None
+    key_id: str | None = None
+    role: str | None = None
+    method: str | None = None
+    route: str | None = None
+    model: str | None = None
+    status_code: int | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: float = 0.0
+    action: str | None = None
+    detail: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    tenant_id: str | None = None
+    key_id: str | None = None
+    kind: str | None = None
+    action: str | None = None
+    model: str | None = None
+    # Newest first; ``before`` is the seq to continue below (the last page's last seq).
+    before: int | None = None
+    limit: int = 100
+
+
+class AuditLog:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def append(self, records: Sequence[AuditRecord]) -> list[int]:
+        """Chain ``records`` onto the log in one transaction; returns their seqs."""
+        if not records:
+            return []
+        with self._db.serialized(_LOCK_KEY) as connection:
+            last = connection.execute(
+                select(_TABLE.c.seq, _TABLE.c.hash).order_by(_TABLE.c.seq.desc()).limit(1)
+            )
+            row = last.first()
+            seq, prev = (row.seq, row.hash) if row else (0, GENESIS)
+            rows = []
+            for record in records:
+                seq += 1
+                fields = {**asdict(record), "seq": seq, "latency_ms": round(record.latency_ms, 3)}
+                digest = entry_hash(fields, prev)
+                rows.append({**fields, "prev_hash": prev, "hash": digest})
+                prev = digest
+            connection.execute(insert(_TABLE), rows)
+        return [r["seq"] for r in rows]
+
+    def list(self, where: AuditFilter) -> list[AuditEntry]:
+        query = _filtered(select(AuditEntry), where).order_by(AuditEntry.seq.desc()).limit(where.limit)
+        with self._db.session() as session:
+            return list(session.scalars(query))
+
+    def verify(self) -> ChainReport:
+        walker = ChainWalker()
+        for row in self._rows_in_order():
+            if not walker.feed(row):
+                break
+        return walker.report()
+
+    def _rows_in_order(self) -> Iterator[dict[str, Any]]:
+        after = 0
+        while True:
+            query = select(_TABLE).where(_TABLE.c.seq > after).order_by(_TABLE.c.seq).limit(_VERIFY_PAGE)
+            with self._db.engine.connect() as connection:
+                page = [dict(row._mapping) for row in connection.execute(query)]
+            yield from page
+            if len(page) < _VERIFY_PAGE:
+                return
+            after = page[-1]["seq"]
+
+
+def _filtered(query: Select[Any], where: AuditFilter) -> Select[Any]:
+    for column, value in (
+        (AuditEntry.tenant_id, where.tenant_id),
+        (AuditEntry.key_id, where.key_id),
+        (AuditEntry.kind, where.kind),
+        (AuditEntry.action, where.action),
+        (AuditEntry.model, where.model),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if where.before is not None:
+        query = query.where(AuditEntry.seq < where.before)
+    return query
