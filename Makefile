@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test test-fast bench clean
+.PHONY: install serve test test-fast bench console clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,13 @@ test-fast: install
 bench: install
 	$(BIN)/python bench/gateway_overhead.py
 	$(BIN)/python bench/tokens_per_second.py
+
+# Rebuilds the web console into src/modelyard/console/static (committed, so pip users need
+# no Node.js). Needs Node.js 20+ and npm; versions and hashes come from package-lock.json.
+# `npm install` rather than `npm ci`: the lock lists only the platform builds of rollup and
+# esbuild that the registry mirror holds, and `npm ci` refuses a lock without the others.
+console:
+	cd console && npm install --no-audit --no-fund && npm run build
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,16 +15,9 @@ import pytest
 from modelyard.evals.html import diff_html, render_html
 from modelyard.evals.report import build_report
 from modelyard.evals.results import EvalResults, ModelInfo, Score
+from tests.helpers.browser import launch_chromium
 from tests.unit.evals.test_report import BIG, FT, TINY, make_results
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's package: browser downloads do not work offline
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 XSS = "<script>alert(1)</script>"
 CHARTS = ("chart-cost", "chart-latency", "chart-metrics")
 
@@ -113,21 +105,8 @@ def test_diff_marks_words_and_cjk_characters() -> None:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Debian Chromium via Playwright; in CI a missing piece fails instead of skipping."""
-    missing = [] if os.access(CHROMIUM, os.X_OK) else [f"{CHROMIUM} (apt-get install -y chromium)"]
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing.append("playwright (pip install playwright)")
-    if missing:
-        message = "browser test needs " + " and ".join(missing)
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launch_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 def test_page_in_headless_chromium(browser: Any, tmp_path: Path) -> None:

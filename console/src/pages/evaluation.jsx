@@ -1,0 +1,102 @@
+// One evaluation: progress and events while it runs, then its report (and the standalone HTML page).
+import { useState } from "preact/hooks";
+import { Report } from "../components/report.jsx";
+import { useToast } from "../components/toast.jsx";
+import { Async, Page, Panel, Progress, StatusBadge } from "../components/ui.jsx";
+import { get, post, request } from "../lib/api.js";
+import { when } from "../lib/format.js";
+import { useAction, useAsync, usePoll } from "../lib/hooks.js";
+
+const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
+
+async function downloadHtml(id) {
+  const response = await request(`/v1/evaluations/${id}/report?format=html`);
+  const url = URL.createObjectURL(await response.blob());
+  const link = Object.assign(document.createElement("a"), { href: url, download: `${id}.html` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+function Events({ id, tick }) {
+  const events = useAsync((signal) => get(`/v1/evaluations/${id}/events?limit=50`, { signal }).then((p) => p.data), [id, tick]);
+  return (
+    <Async state={events} emptyTitle="No events yet">
+      {(data) => (
+        <ol class="events">
+          {data.map((e) => (
+            <li key={e.id} class={`event event-${e.level}`}>
+              <time>{when(e.created_at)}</time> <span>{e.message}</span>
+            </li>
+          ))}
+        </ol>
+      )}
+    </Async>
+  );
+}
+
+function EvaluationView({ initial }) {
+  const toast = useToast();
+  const [evaluation, setEvaluation] = useState(initial);
+  const [tick, setTick] = useState(0);
+  const [busy, run] = useAction(toast.error);
+  const live = !TERMINAL.has(evaluation.status);
+  usePoll(
+    async () => {
+      setEvaluation(await get(`/v1/evaluations/${evaluation.id}`));
+      setTick((t) => t + 1);
+    },
+    1500,
+    live,
+  );
+  const report = useAsync(
+    (signal) => (evaluation.status === "succeeded" ? get(`/v1/evaluations/${evaluation.id}/report`, { signal }) : Promise.resolve(null)),
+    [evaluation.status],
+  );
+  const cancel = () => run(async () => setEvaluation(await post(`/v1/evaluations/${evaluation.id}/cancel`)));
+  const { progress } = evaluation;
+  return (
+    <Page
+      title={evaluation.name || evaluation.id}
+      subtitle={`${evaluation.id} · dataset ${evaluation.file} · ${evaluation.metrics.map((m) => m.name).join(", ")} · created ${when(evaluation.created_at)}`}
+      actions={
+        <>
+          {live && (
+            <button type="button" class="danger" onClick={cancel} disabled={busy}>
+              Cancel
+            </button>
+          )}
+          {evaluation.status === "succeeded" && (
+            <button type="button" class="secondary" onClick={() => run(() => downloadHtml(evaluation.id))}>
+              Download HTML report
+            </button>
+          )}
+        </>
+      }
+    >
+      <div class="status-line" role="status" aria-live="polite" data-testid="eval-status" data-status={evaluation.status}>
+        <StatusBadge status={evaluation.status} />
+        <Progress label="Answers scored" value={progress.done || 0} max={progress.total} />
+        <span class="muted">{evaluation.models.join(" vs ")}</span>
+      </div>
+      {evaluation.error && (
+        <div class="state error" role="alert">
+          <strong>The evaluation failed</strong>
+          <div>{evaluation.error.message || String(evaluation.error)}</div>
+        </div>
+      )}
+      {evaluation.status === "succeeded" && (
+        <Async state={report}>{(data) => data && <Report report={data} evaluationId={evaluation.id} onRated={report.reload} />}</Async>
+      )}
+      <Panel title="Events">
+        <Events id={evaluation.id} tick={tick} />
+      </Panel>
+    </Page>
+  );
+}
+
+export function Evaluation({ id }) {
+  const evaluation = useAsync((signal) => get(`/v1/evaluations/${encodeURIComponent(id)}`, { signal }), [id]);
+  return <Async state={evaluation}>{(data) => <EvaluationView key={data.id} initial={data} />}</Async>;
+}

@@ -1,0 +1,211 @@
+// Evaluations: the tenant's runs, and the form that starts one (dataset, models, metrics).
+import { useState } from "preact/hooks";
+import { useToast } from "../components/toast.jsx";
+import { Async, Field, Page, Panel, Progress, StatusBadge } from "../components/ui.jsx";
+import { get, post } from "../lib/api.js";
+import { when } from "../lib/format.js";
+import { useAction, useAsync } from "../lib/hooks.js";
+import { chatModels, listModels } from "../lib/models.js";
+import { navigate } from "../lib/router.js";
+import { listFiles } from "./datasets.jsx";
+
+export function Evaluations() {
+  const evals = useAsync((signal) => get("/v1/evaluations?limit=100", { signal }).then((p) => p.data), []);
+  return (
+    <Page
+      title="Evaluations"
+      subtitle="Score models on your own data: quality, latency and cost, with a recommendation."
+      actions={
+        <a class="button primary" href="#/evaluations/new">
+          New evaluation
+        </a>
+      }
+    >
+      <Panel>
+        <Async state={evals} emptyTitle="No evaluations yet" empty={<a href="#/evaluations/new">Run one</a>}>
+          {(data) => (
+            <div class="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Evaluation</th>
+                    <th scope="col">Models</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Progress</th>
+                    <th scope="col">Created</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.map((e) => (
+                    <tr key={e.id}>
+                      <td>
+                        <a href={`#/evaluations/${e.id}`}>{e.name || e.id}</a>
+                        <div class="muted small">{e.id}</div>
+                      </td>
+                      <td class="clip">{e.models.join(", ")}</td>
+                      <td>
+                        <StatusBadge status={e.status} />
+                      </td>
+                      <td>
+                        <Progress label={`Progress of ${e.id}`} value={e.progress.done || 0} max={e.progress.total} />
+                      </td>
+                      <td>{when(e.created_at)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </Async>
+      </Panel>
+    </Page>
+  );
+}
+
+const requiredOptions = (metric) => (metric.options && metric.options.required) || [];
+
+function MetricChoice({ metric, chosen, options, onToggle, onOption }) {
+  return (
+    <li class="metric-choice">
+      <label>
+        <input type="checkbox" name="metric" value={metric.name} checked={chosen} onChange={onToggle} /> <strong>{metric.name}</strong>
+        <span class="muted small"> {metric.description}</span>
+      </label>
+      {chosen &&
+        requiredOptions(metric).map((option) => (
+          <Field key={option} label={`${metric.name}: ${option}`} class="nested">
+            {(props) => <input {...props} value={options[option] || ""} onInput={(e) => onOption(option, e.currentTarget.value)} />}
+          </Field>
+        ))}
+    </li>
+  );
+}
+
+function EvalForm({ models, files, metrics, initial }) {
+  const toast = useToast();
+  const [form, setForm] = useState({
+    name: "",
+    file: initial.file || (files[0] && files[0].id) || "",
+    models: initial.model ? [initial.model] : [],
+    metrics: { exact_match: {} },
+    temperature: 0,
+    max_tokens: 64,
+  });
+  const [errors, setErrors] = useState({});
+  const [busy, run] = useAction(toast.error);
+  const set = (name, value) => setForm((f) => ({ ...f, [name]: value }));
+  const toggleModel = (id) => set("models", form.models.includes(id) ? form.models.filter((m) => m !== id) : [...form.models, id]);
+  const toggleMetric = (name) => {
+    const next = { ...form.metrics };
+    if (next[name]) delete next[name];
+    else next[name] = {};
+    set("metrics", next);
+  };
+  const submit = (event) => {
+    event.preventDefault();
+    const found = {};
+    if (!form.file) found.file = "Choose a dataset";
+    if (!form.models.length) found.models = "Choose at least one model";
+    if (form.models.length > 8) found.models = "At most 8 models";
+    if (!Object.keys(form.metrics).length) found.metrics = "Choose at least one metric";
+    setErrors(found);
+    if (Object.keys(found).length) return;
+    const body = {
+      name: form.name,
+      file: form.file,
+      models: form.models,
+      metrics: Object.entries(form.metrics).map(([name, options]) => ({ name, ...options })),
+      generation: { temperature: Number(form.temperature), max_tokens: Number(form.max_tokens) },
+    };
+    run(async () => {
+      const created = await post("/v1/evaluations", body);
+      toast.ok(`Started ${created.id}`);
+      navigate(`/evaluations/${created.id}`);
+    });
+  };
+  return (
+    <form class="panel form" onSubmit={submit} noValidate>
+      <Field label="Name (optional)">
+        {(props) => <input {...props} name="name" value={form.name} onInput={(e) => set("name", e.currentTarget.value)} />}
+      </Field>
+      <Field label="Dataset" error={errors.file} hint="A final assistant turn is the reference answer">
+        {(props) => (
+          <select {...props} name="file" value={form.file} onChange={(e) => set("file", e.currentTarget.value)}>
+            <option value="">Choose a dataset…</option>
+            {files.map((f) => (
+              <option key={f.id} value={f.id}>
+                {f.filename} ({f.examples} examples, {f.purpose})
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <fieldset class={errors.models ? "invalid" : ""}>
+        <legend>Models</legend>
+        <ul class="checks">
+          {models.map((m) => (
+            <li key={m.id}>
+              <label>
+                <input type="checkbox" name="model" value={m.id} checked={form.models.includes(m.id)} onChange={() => toggleModel(m.id)} /> {m.id}
+              </label>
+            </li>
+          ))}
+        </ul>
+        {errors.models && <div class="field-error" role="alert">{errors.models}</div>}
+      </fieldset>
+      <fieldset class={errors.metrics ? "invalid" : ""}>
+        <legend>Metrics</legend>
+        <ul class="checks">
+          {metrics.map((m) => (
+            <MetricChoice
+              key={m.name}
+              metric={m}
+              chosen={!!form.metrics[m.name]}
+              options={form.metrics[m.name] || {}}
+              onToggle={() => toggleMetric(m.name)}
+              onOption={(option, value) => set("metrics", { ...form.metrics, [m.name]: { ...form.metrics[m.name], [option]: value } })}
+            />
+          ))}
+        </ul>
+        {errors.metrics && <div class="field-error" role="alert">{errors.metrics}</div>}
+      </fieldset>
+      <div class="form-grid">
+        <Field label="Temperature" hint="0 = greedy, reproducible">
+          {(props) => <input {...props} type="number" min={0} max={2} step={0.1} value={form.temperature} onInput={(e) => set("temperature", e.currentTarget.value)} />}
+        </Field>
+        <Field label="Max tokens per answer">
+          {(props) => <input {...props} type="number" min={1} max={4096} value={form.max_tokens} onInput={(e) => set("max_tokens", e.currentTarget.value)} />}
+        </Field>
+      </div>
+      <div class="form-actions">
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? "Starting…" : "Run evaluation"}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export function NewEvaluation({ query }) {
+  const data = useAsync(async (signal) => {
+    const [models, files, metrics] = await Promise.all([listModels(signal), listFiles(signal), get("/v1/evaluations/metrics", { signal })]);
+    return { models: chatModels(models), files, metrics: metrics.data };
+  }, []);
+  return (
+    <Page title="New evaluation" subtitle="Every model answers every example; each metric scores every answer.">
+      <Async state={data}>
+        {({ models, files, metrics }) =>
+          files.length ? (
+            <EvalForm models={models} files={files} metrics={metrics} initial={{ file: query.get("file"), model: query.get("model") }} />
+          ) : (
+            <Panel>
+              <p>
+                No datasets yet. <a href="#/datasets">Upload one</a> first.
+              </p>
+            </Panel>
+          )
+        }
+      </Async>
+    </Page>
+  );
+}
