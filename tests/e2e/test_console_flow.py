@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from tests.e2e.conftest import ACME_QUOTA, Console, Recorder, clean, nav, open_page, shoot, sign_in, who
@@ -107,6 +109,19 @@ _WATCH_STREAM = """() => {
 }"""
 
 
+@contextmanager
+def _slow_network(page: Any, bytes_per_s: int = 2000) -> Iterator[None]:
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    conditions = {"offline": False, "latency": 0, "uploadThroughput": -1}
+    cdp.send("Network.emulateNetworkConditions", {**conditions, "downloadThroughput": bytes_per_s})
+    try:
+        yield
+    finally:
+        cdp.send("Network.emulateNetworkConditions", {**conditions, "downloadThroughput": -1})
+        cdp.detach()
+
+
 def _playground(page: Any, console: Console, tuned: str) -> None:
     page.goto(f"{console.url}#/playground?model={tuned}")
     page.get_by_role("heading", name="Playground").wait_for()
@@ -114,8 +129,12 @@ def _playground(page: Any, console: Console, tuned: str) -> None:
     page.get_by_label("Max tokens").fill("40")
     page.evaluate(_WATCH_STREAM)
     page.get_by_label("Message").fill("item 3")
-    page.keyboard.press("Enter")
-    page.get_by_test_id("chat-stats").first.wait_for(timeout=60_000)
+    # The tiny model answers in milliseconds, so on loopback the whole stream can reach the
+    # browser in one read and be drawn once. A slow link (about 2 KB/s, DevTools throttling)
+    # spaces the server's events out, as a real network and a real model would.
+    with _slow_network(page):
+        page.keyboard.press("Enter")
+        page.get_by_test_id("chat-stats").first.wait_for(timeout=60_000)
     partial = {text for text in page.evaluate("window.__streamed") if text and text != "…"}
     assert len(partial) >= 2, f"the answer arrived in pieces, not at once: {partial}"
     stats = page.get_by_test_id("chat-stats").first.inner_text()
@@ -130,14 +149,17 @@ def _playground(page: Any, console: Console, tuned: str) -> None:
 
 
 def _wait_for_usage(console: Console, models: set[str]) -> None:
-    """The recorder writes usage in batches (every 0.2 s): wait until the playground's calls are in."""
-    deadline = time.monotonic() + 10
+    """The recorder writes usage in batches (every 0.2 s): wait until the playground's calls are in,
+    and the totals have held still for several flush intervals, so the page and the API agree."""
+    deadline = time.monotonic() + 15
+    seen: list[int] = []
     while True:
         report = console.api("GET", "/v1/usage?group_by=model", console.acme_key).json()
-        if models <= {row["model"] for row in report["data"]}:
+        seen.append(report["totals"]["requests"])
+        if models <= {row["model"] for row in report["data"]} and len(set(seen[-4:])) == 1 and len(seen) >= 4:
             return
         assert time.monotonic() < deadline, report
-        time.sleep(0.2)
+        time.sleep(0.25)
 
 
 def _usage(page: Any, console: Console, tuned: str) -> None:
