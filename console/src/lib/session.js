@@ -6,38 +6,6 @@ import { get } from "./api.js";
 export const SessionContext = createContext(null);
 export const useSession = () => useContext(SessionContext);
 
-/** The scopes a key may hold (`tenancy/roles.py` SCOPES, less `admin`, which only the admin role has). */
-export const SCOPES = [
-  "models",
-  "chat",
-  "completions",
-  "embeddings",
-  "files",
-  "fine_tuning",
-  "evaluations",
-  "usage",
-  "keys",
-  "audit",
-];
-
-/** What each role may hold (`ROLE_SCOPES`): a key's scopes narrow its role's. */
-const INFERENCE = ["models", "chat", "completions", "embeddings"];
-const TENANT_WORK = [...INFERENCE, "files", "fine_tuning", "evaluations", "usage"];
-export const ROLE_SCOPES = {
-  admin: [...SCOPES, "admin"],
-  tenant_admin: [...TENANT_WORK, "keys", "audit"],
-  member: [...TENANT_WORK, "audit"],
-  provider: [...INFERENCE, "usage"],
-};
-
-/** The roles a key of each role may hand out (`GRANTABLE_ROLES`). */
-export const GRANTABLE = {
-  admin: ["member", "tenant_admin", "provider", "admin"],
-  tenant_admin: ["member", "tenant_admin"],
-  member: [],
-  provider: [],
-};
-
 export function identity(me) {
   const scopes = new Set(me.scopes || []);
   return {
@@ -49,6 +17,9 @@ export function identity(me) {
     allowedModels: me.allowed_models,
     readOnly: me.read_only,
     expiresAt: me.expires_at,
+    // role -> the scopes it can hold, for each role this key may give a new key (weakest first);
+    // the server's own table (`tenancy/roles.py`), so the console keeps no copy of it.
+    grantable: me.grantable_roles || {},
     isAdmin: me.role === "admin" && scopes.has("admin"),
     isProvider: me.role === "provider",
     can: (scope) => scopes.has(scope),

@@ -7,6 +7,7 @@ import { Async, Badge, Field, Page, Panel } from "../components/ui.jsx";
 import { del, get, post } from "../lib/api.js";
 import { when } from "../lib/format.js";
 import { useAction, useAsync } from "../lib/hooks.js";
+import { useSession } from "../lib/session.js";
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -36,9 +37,8 @@ function CreateTenant({ onCreated }) {
   );
 }
 
-const ROLES = ["member", "tenant_admin", "provider", "admin"];
-
 function TenantKeys({ tenant, onIssued, quotaKey, setQuotaKey }) {
+  const roles = Object.keys(useSession().grantable);
   const toast = useToast();
   const path = `/v1/admin/tenants/${encodeURIComponent(tenant)}/keys`;
   const keys = useAsync((signal) => get(path, { signal }).then((p) => p.data), [tenant]);
@@ -73,7 +73,7 @@ function TenantKeys({ tenant, onIssued, quotaKey, setQuotaKey }) {
         <Field label="Role">
           {(props) => (
             <select {...props} value={role} onChange={(e) => setRole(e.currentTarget.value)}>
-              {ROLES.map((r) => (
+              {roles.map((r) => (
                 <option key={r} value={r}>
                   {r.replace("_", " ")}
                 </option>

@@ -7,7 +7,7 @@ import { del, get, keyStore, post } from "../lib/api.js";
 import { when } from "../lib/format.js";
 import { useAction, useAsync } from "../lib/hooks.js";
 import { listModels } from "../lib/models.js";
-import { GRANTABLE, ROLE_SCOPES, SCOPES, useSession } from "../lib/session.js";
+import { useSession } from "../lib/session.js";
 
 const DAY_S = 86400;
 const EXPIRIES = [
@@ -20,10 +20,12 @@ const EXPIRIES = [
   ["date", "On a date…"],
 ];
 
+/** Every scope a key of `role` can hold but `admin`, which comes with the admin role alone. */
+const roleScopes = (session, role) => (session.grantable[role] || []).filter((s) => s !== "admin");
+
 /** The scopes a new key of `role` may be given by this session: the role's, and only ones it holds. */
 export function grantableScopes(session, role) {
-  const ofRole = ROLE_SCOPES[role] || [];
-  return SCOPES.filter((s) => ofRole.includes(s) && session.can(s));
+  return roleScopes(session, role).filter((s) => session.can(s));
 }
 
 const patterns = (text) =>
@@ -35,7 +37,7 @@ const patterns = (text) =>
 function KeyForm({ models, onIssued }) {
   const session = useSession();
   const toast = useToast();
-  const roles = GRANTABLE[session.role] || [];
+  const roles = Object.keys(session.grantable);
   const initial = (role) => ({ role, scopes: grantableScopes(session, role) });
   const [form, setForm] = useState({ name: "", ...initial(roles[0]), models: [], patterns: "", read_only: false, expiry: "30", date: "" });
   const [errors, setErrors] = useState({});
@@ -57,8 +59,8 @@ function KeyForm({ models, onIssued }) {
     if (Object.keys(found).length) return;
     const body = { name: form.name.trim(), role: form.role, read_only: form.read_only };
     // Every scope of the role ticked: leave `scopes` out, so the key follows its role.
-    const all = (ROLE_SCOPES[form.role] || []).filter((s) => s !== "admin");
-    if (!all.every((s) => form.scopes.includes(s))) body.scopes = SCOPES.filter((s) => form.scopes.includes(s));
+    const all = roleScopes(session, form.role);
+    if (!all.every((s) => form.scopes.includes(s))) body.scopes = all.filter((s) => form.scopes.includes(s));
     const allowed = [...form.models, ...patterns(form.patterns)];
     if (allowed.length) body.allowed_models = [...new Set(allowed)];
     if (expiresAt) body.expires_at = expiresAt;

@@ -11,7 +11,7 @@ from modelyard.store import ApiKey
 from modelyard.store.tables import unix_seconds
 from modelyard.tenancy.grants import KeySpec
 from modelyard.tenancy.keys import Principal
-from modelyard.tenancy.roles import effective_scopes
+from modelyard.tenancy.roles import effective_scopes, grantable_roles
 from modelyard.tenancy.service import IssuedKey
 
 __all__ = ["KeyIn", "issued_object", "key_object", "principal_object"]
@@ -98,4 +98,6 @@ def principal_object(principal: Principal) -> dict[str, Any]:
         "allowed_models": list(principal.allowed_models) if principal.allowed_models is not None else None,
         "read_only": principal.read_only,
         "expires_at": unix_seconds(principal.expires_at),
+        # role -> the scopes it can hold, for each role this key may give a new key
+        "grantable_roles": grantable_roles(principal.role),
     }

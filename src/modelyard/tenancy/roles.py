@@ -25,6 +25,7 @@ __all__ = [
     "ROLE_SCOPES",
     "SCOPES",
     "effective_scopes",
+    "grantable_roles",
     "model_allowed",
     "unknown_scopes",
 ]
@@ -66,6 +67,17 @@ GRANTABLE_ROLES: MappingProxyType[str, frozenset[str]] = MappingProxyType(
         "provider": frozenset(),
     }
 )
+
+
+# Weakest first: the order in which roles are offered to someone creating a key.
+_GRANT_ORDER: tuple[str, ...] = ("member", "tenant_admin", "provider", "admin")
+
+
+def grantable_roles(role: str) -> dict[str, list[str]]:
+    """The roles a key of ``role`` may hand out, weakest first, each with every scope it can hold
+    (in ``SCOPES`` order). Clients read this instead of keeping their own copy of the table."""
+    grantable = GRANTABLE_ROLES.get(role, frozenset())
+    return {r: [s for s in SCOPES if s in ROLE_SCOPES[r]] for r in _GRANT_ORDER if r in grantable}
 
 
 def unknown_scopes(scopes: Iterable[str]) -> list[str]:

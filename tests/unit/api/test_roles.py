@@ -36,6 +36,28 @@ def test_me_says_who_the_key_is_and_never_the_key(platform: Platform) -> None:
     assert issued["key"] not in me.text and issued["key"].split("-")[2] not in me.text
 
 
+def test_me_lists_what_the_key_may_grant_and_the_server_agrees(platform: Platform) -> None:
+    """The console builds its key form from ``grantable_roles``: every role listed there (with
+    every scope listed for it) is accepted by ``POST /v1/keys``, and no role left out is."""
+    admin = _get(platform, "/v1/me", platform.admin_key).json()["grantable_roles"]
+    assert list(admin) == ["member", "tenant_admin", "provider", "admin"]  # weakest first
+    assert admin["provider"] == ["models", "chat", "completions", "embeddings", "usage"]
+    assert "admin" in admin["admin"] and "keys" not in admin["member"]
+    member = issue(platform, "acme")["key"]
+    assert _get(platform, "/v1/me", member).json()["grantable_roles"] == {}
+    boss = issue(platform, "acme", role="tenant_admin")["key"]
+    offered = _get(platform, "/v1/me", boss).json()["grantable_roles"]
+    assert list(offered) == ["member", "tenant_admin"]
+    for role in ("member", "tenant_admin", "provider", "admin"):
+        body = {"name": role, "role": role}
+        if role in offered:
+            body["scopes"] = offered[role]
+        created = _post(platform, "/v1/keys", boss, body)
+        assert created.status_code == (201 if role in offered else 403), (role, created.text)
+        if role in offered:
+            assert _get(platform, "/v1/me", created.json()["key"]).json()["scopes"] == sorted(offered[role])
+
+
 # -- providers -------------------------------------------------------------------
 @pytest.fixture
 def providers(platform: Platform) -> tuple[str, str]:
