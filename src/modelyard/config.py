@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     # dtype for local transformers models on CPU: bf16 decodes ~2x faster than fp32.
     torch_dtype: str = "bfloat16"
     torch_threads: int | None = None
-    max_loaded_models: int = 4
+    # Local models whose weights stay in memory at once (a base and its LoRA adapters count
+    # once; remote providers not at all). Over it, the least recently used weights go.
+    max_loaded_models: int = Field(default=4, ge=1)
 
     upstream_timeout_s: float = 60.0
     upstream_connect_timeout_s: float = 5.0

@@ -1,4 +1,11 @@
-"""Keeps loaded backends, one per model, evicting the least recently used."""
+"""Keeps loaded backends, one per model, within a budget of weights held in memory.
+
+``max_loaded`` counts *weights*, not backends: a backend names the weights it holds in
+``weights_key`` (backends sharing weights share the key, as LoRA adapters share their base),
+and ``None`` when it holds none (a remote provider: a connection pool, nothing to evict for).
+A backend without the attribute counts as holding weights of its own. Over budget, the
+least recently used weights go, with every backend on them.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,12 @@ from collections import OrderedDict
 from modelyard.backends.base import BackendContext, ModelSpec
 from modelyard.backends.registry import Backend, create_backend
 
-__all__ = ["BackendPool"]
+__all__ = ["BackendPool", "weights_of"]
+
+
+def weights_of(model_id: str, backend: Backend) -> str | None:
+    """What ``backend`` holds in memory: a key shared by backends on the same weights, or None."""
+    return getattr(backend, "weights_key", f"model:{model_id}")
 
 
 class BackendPool:
@@ -32,9 +44,12 @@ class BackendPool:
                 await self._drop(spec.id)
             backend = create_backend(spec, self.context)
             self._backends[spec.id] = (spec, backend)
-            while len(self._backends) > self._max:
-                await self._drop(next(iter(self._backends)))
+            await self._fit(keep=weights_of(spec.id, backend))
             return backend
+
+    def loaded(self) -> list[str]:
+        """Model ids with a backend, least recently used first."""
+        return list(self._backends)
 
     async def evict(self, model_id: str) -> None:
         async with self._lock:
@@ -44,6 +59,29 @@ class BackendPool:
         async with self._lock:
             for model_id in list(self._backends):
                 await self._drop(model_id)
+
+    async def _fit(self, *, keep: str | None) -> None:
+        """Drops the least recently used weights (never ``keep``) until the budget holds."""
+        while True:
+            groups = self._groups()
+            if len(groups) <= self._max:
+                return
+            victim = next((key for key in groups if key != keep), None)
+            if victim is None:
+                return
+            for model_id in groups[victim]:
+                await self._drop(model_id)
+
+    def _groups(self) -> dict[str, list[str]]:
+        """weights key -> model ids on it; the group whose latest use is oldest comes first
+        (a base used a moment ago through one of its adapters is recent, however long ago
+        the base itself was called)."""
+        groups: dict[str, list[str]] = {}
+        for model_id, (_, backend) in reversed(self._backends.items()):
+            key = weights_of(model_id, backend)
+            if key is not None:
+                groups.setdefault(key, []).append(model_id)
+        return dict(reversed(groups.items()))
 
     async def _drop(self, model_id: str) -> None:
         entry = self._backends.pop(model_id, None)

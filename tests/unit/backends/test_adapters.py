@@ -84,3 +84,37 @@ def test_missing_adapter_is_a_clear_error(
         run(backend.complete("x", GREEDY))
     assert str(tmp_path) not in caught.value.message
     run(backend.close())
+
+
+def test_a_pool_of_one_holds_a_base_with_all_its_adapters(
+    tiny_model_dir: Path, tmp_path: Path, context: BackendContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``max_loaded_models`` counts weights: a base and its adapters are one entry, not three."""
+    from modelyard.backends.pool import BackendPool
+
+    loads: list[str] = []
+    real = shared_module.load_model
+    monkeypatch.setattr(
+        shared_module, "load_model", lambda spec, ctx: loads.append(spec.id) or real(spec, ctx)
+    )
+    specs = [
+        tiny_spec(tiny_model_dir),
+        _spec(tiny_model_dir, "ft:a", _adapter(tiny_model_dir, tmp_path / "a", 1)),
+        _spec(tiny_model_dir, "ft:b", _adapter(tiny_model_dir, tmp_path / "b", 2)),
+    ]
+    pool = BackendPool(context, max_loaded=1)
+
+    async def round_robin() -> list[str]:
+        answers = []
+        for spec in specs * 2:
+            backend = await pool.get(spec)
+            answers.append((await backend.complete("The quick", GREEDY)).choices[0].text)
+        return answers
+
+    try:
+        answers = run(round_robin())
+        assert pool.loaded() == ["tiny", "ft:a", "ft:b"] and loads == ["tiny"]  # nothing evicted
+        assert answers[:3] == answers[3:]
+    finally:
+        run(pool.close())
+    assert context.shared["transformers.hosts"] == {}

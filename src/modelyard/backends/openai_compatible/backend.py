@@ -53,6 +53,7 @@ class OpenAICompatibleBackend:
     """Chat, completions and embeddings relayed to ``spec.source["base_url"]``."""
 
     accepted_extra: frozenset[str] = ACCEPTED_EXTRA
+    weights_key: str | None = None  # nothing held here: the pool never evicts for a provider
 
     def __init__(self, spec: ModelSpec, context: BackendContext) -> None:
         self.spec = spec

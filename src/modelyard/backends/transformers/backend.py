@@ -80,6 +80,8 @@ class TransformersBackend:
         # A fine-tuned model is a LoRA adapter served on its base's shared host.
         self._adapter = spec.id if "adapter" in spec.source else None
         self._host: BaseHost = acquire_host(spec, context)
+        # The base's weights, shared with every adapter on it: one entry in the pool's budget.
+        self.weights_key: str | None = f"host:{self._host.key}"
         self._ready = False
         self._closed = False
 
