@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     job_lease_s: float = 30.0
     worker_poll_s: float = 1.0
     checkpoint_every_steps: int = 10
+    # A job keeps its newest checkpoints only (gemma r=16: ~44 MB each); the newest is what a
+    # resume needs, and the published adapter is stored apart from them.
+    keep_checkpoints: int = Field(default=3, ge=1)
     # Training precision: bf16 trains ~1.5x faster on CPU than fp32 and matches how the
     # base is served (torch_dtype). A job keeps the dtype it started with across resumes.
     train_dtype: str = "bfloat16"

@@ -40,6 +40,7 @@ __all__ = [
     "latest_checkpoint",
     "load_adapter",
     "load_optimizer",
+    "prune_checkpoints",
     "read_json",
     "remove_temporaries",
     "save_adapter",
@@ -69,12 +70,29 @@ def checkpoint_dir(root: Path, step: int) -> Path:
 
 def latest_checkpoint(root: Path) -> Checkpoint | None:
     """The complete checkpoint with the highest step, ignoring anything else in ``root``."""
+    return max(_complete(root), key=lambda c: c.step, default=None)
+
+
+def _complete(root: Path) -> list[Checkpoint]:
     found: list[Checkpoint] = []
     for entry in root.iterdir() if root.is_dir() else ():
         match = _NAME.match(entry.name)
         if match and entry.is_dir() and all((entry / name).is_file() for name in _COMPLETE):
             found.append(Checkpoint(int(match.group(1)), entry))
-    return max(found, key=lambda c: c.step, default=None)
+    return found
+
+
+def prune_checkpoints(root: Path, *, keep: int) -> list[int]:
+    """Delete all but the ``keep`` newest complete checkpoints; return the steps deleted.
+
+    The newest is always kept (a resume needs it); incomplete folders are left to
+    ``remove_temporaries`` and the resume logic, which ignore them.
+    """
+    complete = sorted(_complete(root), key=lambda c: c.step, reverse=True)
+    removed = complete[max(keep, 1) :]
+    for checkpoint in removed:
+        shutil.rmtree(checkpoint.path, ignore_errors=True)
+    return sorted(c.step for c in removed)
 
 
 def remove_temporaries(root: Path) -> None:

@@ -14,6 +14,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import delete
+
+from modelyard.finetune.checkpoints import prune_checkpoints
 from modelyard.finetune.service import JOB_KIND, add_event
 from modelyard.finetune.states import TERMINAL, check_transition
 from modelyard.jobs.worker import JobContext, register_job_kind
@@ -46,6 +49,7 @@ class _Hooks:
 
     def on_checkpoint(self, step: int, path: Path, metrics: dict[str, Any]) -> None:
         checkpoint_id = f"ftckpt-{self._job_id.removeprefix('ftjob-')[:16]}-{step}"
+        removed = prune_checkpoints(path.parent, keep=self._context.settings.keep_checkpoints)
         with self._context.db.session() as session:
             if session.get(FineTuningCheckpoint, checkpoint_id) is None:
                 session.add(
@@ -54,6 +58,13 @@ class _Hooks:
                     )
                 )
                 add_event(session, self._job_id, f"Checkpoint saved at step {step}", data={"step": step})
+            if removed:
+                # The list shows what can still be used: the rows go with their folders.
+                session.execute(
+                    delete(FineTuningCheckpoint).where(
+                        FineTuningCheckpoint.job_id == self._job_id, FineTuningCheckpoint.step.in_(removed)
+                    )
+                )
 
     def should_stop(self) -> str | None:
         if self._context.lost.is_set():

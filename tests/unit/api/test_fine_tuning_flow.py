@@ -57,7 +57,7 @@ def tuned(platform: Platform, tiny_model_dir: Path) -> tuple[Platform, dict]:
         },
         headers=platform.headers(),
     ).json()
-    worker = Worker(platform.settings.model_copy(update={"checkpoint_every_steps": 2}))
+    worker = Worker(platform.settings.model_copy(update={"checkpoint_every_steps": 2, "keep_checkpoints": 2}))
     assert worker.run_once()
     return platform, platform.client.get(f"{JOBS}/{job['id']}", headers=platform.headers()).json()
 
@@ -111,7 +111,11 @@ def _events_and_checkpoints_are_listed(platform: Platform, job: dict) -> None:
     ]
     assert checkpoints and checkpoints[0]["object"] == "fine_tuning.job.checkpoint"
     steps = [c["step_number"] for c in checkpoints]
-    assert steps == sorted(steps, reverse=True) and 2 in steps  # newest first; every 2 steps
+    # 12 examples in batches of 4 for 2 epochs: steps 1-6, a checkpoint every 2 steps and at
+    # each epoch's end; only the newest 2 are kept, on disk and in the list, newest first.
+    assert steps == [6, 4]
+    on_disk = platform.settings.jobs_dir / job["id"] / "checkpoints"
+    assert sorted(p.name for p in on_disk.iterdir()) == ["step-000004", "step-000006"]
     assert "/" not in json.dumps(checkpoints).replace("ft:tiny", "")  # no file paths
 
 
