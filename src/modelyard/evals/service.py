@@ -14,7 +14,7 @@ from modelyard.evals.protocol import CreateEvaluationIn, RatingIn
 from modelyard.evals.results import EvalOutput, EvalResults, ModelInfo, Rating, Score
 from modelyard.files import FilesService
 from modelyard.jobs import JobQueue
-from modelyard.quotas.service import QuotaService
+from modelyard.quotas.service import QuotaService, job_session
 from modelyard.store import Database
 from modelyard.store.tables import (
     Evaluation,
@@ -55,15 +55,10 @@ class EvaluationService:
         self._files = files
         self._quotas = quotas
 
-    def _check_job_slot(self, principal: Principal) -> None:
-        if self._quotas is not None:
-            self._quotas.check_job_slot(principal)
-
     def create(self, body: CreateEvaluationIn, principal: Principal) -> Evaluation:
         self._check_models(body, principal)
         metrics = self._check_metrics(body, principal)
         record = self._files.get(principal, body.file)
-        self._check_job_slot(principal)
         evaluation = Evaluation(
             id=f"eval-{secrets.token_hex(12)}",
             tenant_id=principal.tenant_id,
@@ -78,7 +73,8 @@ class EvaluationService:
             status="queued",
             progress={"done": 0, "total": record.examples * len(body.models), "items": record.examples},
         )
-        with self._db.session() as session:
+        # The job cap is checked in the transaction that inserts the job (429 when full).
+        with job_session(self._db, self._quotas, principal) as session:
             session.add(evaluation)
             session.flush()
             add_event(

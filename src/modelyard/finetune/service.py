@@ -15,7 +15,7 @@ from modelyard.finetune.checkpoints import ADAPTER_CONFIG, ADAPTER_WEIGHTS
 from modelyard.finetune.protocol import CreateJobIn
 from modelyard.finetune.states import TERMINAL, check_transition
 from modelyard.jobs import JobQueue
-from modelyard.quotas.service import QuotaService
+from modelyard.quotas.service import QuotaService, job_session
 from modelyard.store import Database
 from modelyard.store.tables import (
     FineTuningCheckpoint,
@@ -59,10 +59,6 @@ class FineTuningService:
         self._files = files
         self._quotas = quotas
 
-    def _check_job_slot(self, principal: Principal) -> None:
-        if self._quotas is not None:
-            self._quotas.check_job_slot(principal)
-
     def create(self, body: CreateJobIn, principal: Principal) -> FineTuningJob:
         base = self._catalog.get_visible(body.model, principal)
         if base.backend not in _TUNABLE_BACKENDS or base.task != "chat" or "adapter" in base.source:
@@ -82,7 +78,6 @@ class FineTuningService:
         self._require_file(body.training_file, principal, "training_file")
         if body.validation_file:
             self._require_file(body.validation_file, principal, "validation_file")
-        self._check_job_slot(principal)
         job = FineTuningJob(
             id=f"ftjob-{secrets.token_hex(12)}",
             tenant_id=principal.tenant_id,
@@ -96,7 +91,8 @@ class FineTuningService:
             method=body.lora(),
             status="validating_files",
         )
-        with self._db.session() as session:
+        # The job cap is checked in the transaction that inserts the job (429 when full).
+        with job_session(self._db, self._quotas, principal) as session:
             session.add(job)
             session.flush()
             add_event(session, job.id, f"Created fine-tuning job {job.id}")

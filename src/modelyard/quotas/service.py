@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session
 
 from modelyard.errors import NotFound, QuotaExceeded
 from modelyard.finetune.states import ACTIVE as ACTIVE_FINE_TUNES
@@ -27,6 +29,8 @@ __all__ = ["CallerQuotas", "QuotaService", "StoredQuota"]
 ACTIVE_EVALUATIONS = frozenset({"queued", "running"})
 # A job slot frees when a job ends; there is no sooner moment to name.
 _JOB_RETRY_AFTER_S = 60
+# Names the job-slot lock among PostgreSQL advisory locks ("mjob" in ASCII).
+_JOBS_LOCK_KEY = 0x6D6A6F62
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +159,9 @@ class QuotaService:
         quota = self.for_caller(principal).stricter("max_upload_bytes")
         return hard_cap if quota is None else min(int(quota), hard_cap)
 
-    def active_jobs(self, principal: Principal, *, by_key: bool = False) -> int:
+    def active_jobs(
+        self, principal: Principal, *, by_key: bool = False, session: Session | None = None
+    ) -> int:
         """Fine-tuning jobs and evaluations of the tenant (or of the key) not yet finished."""
         owner_ft: ColumnElement[bool] = FineTuningJob.tenant_id == principal.tenant_id
         owner_ev: ColumnElement[bool] = Evaluation.tenant_id == principal.tenant_id
@@ -166,19 +172,34 @@ class QuotaService:
             )
         fine_tunes = select(func.count()).where(owner_ft, FineTuningJob.status.in_(ACTIVE_FINE_TUNES))
         evaluations = select(func.count()).where(owner_ev, Evaluation.status.in_(ACTIVE_EVALUATIONS))
-        with self._db.session() as session:
+        if session is not None:
             return int(session.scalar(fine_tunes) or 0) + int(session.scalar(evaluations) or 0)
+        with self._db.session() as own:
+            return self.active_jobs(principal, by_key=by_key, session=own)
 
-    def check_job_slot(self, principal: Principal) -> None:
-        """Refuse a new job while the tenant (or key) already runs its maximum.
+    @contextmanager
+    def job_slot(self, principal: Principal) -> Iterator[Session]:
+        """A session to insert one new job in, given only while the caller is under its job cap.
 
-        Counted just before the job is inserted: two creates racing for the last slot may
-        both pass. Jobs are created seldom enough that we accept that window.
+        With a cap, the count and the insert share one write lock (across processes too:
+        ``Database.serialized``), so creates racing for the last slot cannot both take it.
+        Raises ``QuotaExceeded`` (429) when the tenant or the key already runs its maximum.
         """
         quotas = self.for_caller(principal)
-        for subject, limits in (("tenant", quotas.tenant), ("key", quotas.key)):
-            cap = limits.max_concurrent_jobs
-            if cap is not None and self.active_jobs(principal, by_key=subject == "key") >= cap:
+        caps = {"tenant": quotas.tenant.max_concurrent_jobs, "key": quotas.key.max_concurrent_jobs}
+        if all(cap is None for cap in caps.values()):
+            with self._db.session() as session:
+                yield session
+            return
+        with self._db.serialized_session(_JOBS_LOCK_KEY) as session:
+            self._check_job_caps(principal, caps, session)
+            yield session
+
+    def _check_job_caps(self, principal: Principal, caps: dict[str, int | None], session: Session) -> None:
+        for subject, cap in caps.items():
+            if cap is None:
+                continue
+            if self.active_jobs(principal, by_key=subject == "key", session=session) >= cap:
                 raise QuotaExceeded(
                     f"this {subject} already has {cap} queued or running jobs (its quota); "
                     "wait for one to finish",
@@ -193,3 +214,10 @@ def _subject_query(subject_type: str, subject_id: str) -> Select[tuple[Quota]]:
 
 def _limits_of(row: Quota) -> Limits:
     return Limits(**{field: getattr(row, field) for field in LIMIT_FIELDS})
+
+
+def job_session(
+    db: Database, quotas: QuotaService | None, principal: Principal
+) -> AbstractContextManager[Session]:
+    """Where a service inserts a new job: under the caller's job cap when quotas are on."""
+    return db.session() if quotas is None else quotas.job_slot(principal)

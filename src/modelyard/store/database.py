@@ -88,6 +88,17 @@ class Database:
                 connection.rollback()
                 raise
 
+    @contextmanager
+    def serialized_session(self, lock_key: int) -> Iterator[Session]:
+        """``serialized`` as an ORM session: what it adds is committed as the lock is let go."""
+        with self.serialized(lock_key) as connection:
+            session = self._sessions(bind=connection)
+            try:
+                yield session
+                session.flush()
+            finally:
+                session.close()
+
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision."""
         from alembic import command

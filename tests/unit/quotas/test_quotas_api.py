@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import time
 from typing import Any
 
 import httpx
@@ -211,6 +212,35 @@ def test_concurrent_jobs_cap_refuses_with_429(limited: Platform) -> None:
     assert_quota_refusal(second, "concurrent_jobs_exceeded")
     principal = services.tenancy.authenticate(limited.tenant_key)
     assert services.quotas.active_jobs(principal) == 2
+
+
+@pytest.mark.parametrize("limited", ["memory"], indirect=True)
+def test_creates_racing_for_the_last_slot_never_overshoot(
+    limited: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """8 evaluations created at once against a cap of 1: one is queued, 7 get 429 (both databases).
+
+    The count is slowed down, as a busy database would, so that without the lock every
+    create would count zero before any inserts."""
+    from modelyard.quotas.service import QuotaService
+
+    put_quota(limited, "tenants/acme", max_concurrent_jobs=1)
+    upload = _upload(limited, 1000).json()
+    body = {"name": "e", "file": upload["id"], "models": ["cheap"], "metrics": [{"name": "exact_match"}]}
+    counted = QuotaService.active_jobs
+
+    def slow_count(self: QuotaService, *args: Any, **kwargs: Any) -> int:
+        found = counted(self, *args, **kwargs)
+        time.sleep(0.05)
+        return found
+
+    monkeypatch.setattr(QuotaService, "active_jobs", slow_count)
+    responses = concurrently(limited, [("/v1/evaluations", body)] * 8)
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] + [429] * 7, [r.text for r in responses]
+    monkeypatch.setattr(QuotaService, "active_jobs", counted)
+    principal = limited.client.app.state.services.tenancy.authenticate(limited.tenant_key)
+    assert limited.client.app.state.services.quotas.active_jobs(principal) == 1
 
 
 # -- the admin API and the caller's view -------------------------------------------
