@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from modelyard.api.deps import AdminDep, AuthenticatedRouter, TenancyDep
-from modelyard.audit.context import annotate
+from modelyard.audit.context import annotate, concerning
 from modelyard.store import Tenant
 from modelyard.store.tables import unix_seconds
 from modelyard.tenancy.protocol import KeyIn, issued_object, key_object
@@ -37,6 +37,7 @@ def _tenant(tenant: Tenant) -> dict[str, Any]:
 def create_tenant(body: TenantIn, _admin: AdminDep, tenancy: TenancyDep) -> dict[str, Any]:
     tenant, issued = tenancy.create_tenant(body.name)
     annotate(tenant=tenant.name, tenant_id=tenant.id, key_id=issued.id)
+    concerning(tenant.id)
     return {**_tenant(tenant), "key": issued_object(issued)}
 
 
@@ -49,6 +50,7 @@ def list_tenants(_admin: AdminDep, tenancy: TenancyDep) -> dict[str, Any]:
 def create_key(name: str, body: KeyIn, admin: AdminDep, tenancy: TenancyDep) -> dict[str, Any]:
     issued = tenancy.create_key(tenant=name, spec=body.to_spec(), granted_by=admin)
     annotate(key_id=issued.id, role=issued.role)
+    concerning(issued.row.tenant_id)
     return issued_object(issued)
 
 
@@ -59,10 +61,13 @@ def list_keys(name: str, _admin: AdminDep, tenancy: TenancyDep) -> dict[str, Any
 
 @router.delete("/keys/{key_id}", status_code=204)
 def revoke_key(key_id: str, _admin: AdminDep, tenancy: TenancyDep) -> Response:
+    concerning(tenancy.get_key(key_id).tenant_id)
     tenancy.revoke_key(key_id)
     return Response(status_code=204)
 
 
 @router.post("/keys/{key_id}/rotate", status_code=201)
 def rotate_key(key_id: str, admin: AdminDep, tenancy: TenancyDep) -> dict[str, Any]:
-    return issued_object(tenancy.rotate_key(key_id, granted_by=admin))
+    issued = tenancy.rotate_key(key_id, granted_by=admin)
+    concerning(issued.row.tenant_id)
+    return issued_object(issued)

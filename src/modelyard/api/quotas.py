@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from modelyard.api.deps import AdminDep, AuthenticatedRouter, PrincipalDep, ServicesDep
+from modelyard.audit.context import concerning
 from modelyard.quotas.protocol import QuotaIn, caller_quota_object, quota_object
 
 __all__ = ["admin_router", "router"]
@@ -30,7 +31,9 @@ def get_tenant_quota(tenant_name: str, _admin: AdminDep, services: ServicesDep) 
 def set_tenant_quota(
     tenant_name: str, body: QuotaIn, _admin: AdminDep, services: ServicesDep
 ) -> dict[str, Any]:
-    return quota_object(services.quotas.set_tenant_quota(tenant_name, body.to_limits()))
+    stored = services.quotas.set_tenant_quota(tenant_name, body.to_limits())
+    concerning(stored.subject_id)
+    return quota_object(stored)
 
 
 @admin_router.get("/keys/{key_id}")
@@ -40,4 +43,6 @@ def get_key_quota(key_id: str, _admin: AdminDep, services: ServicesDep) -> dict[
 
 @admin_router.put("/keys/{key_id}")
 def set_key_quota(key_id: str, body: QuotaIn, _admin: AdminDep, services: ServicesDep) -> dict[str, Any]:
-    return quota_object(services.quotas.set_key_quota(key_id, body.to_limits()))
+    stored = services.quotas.set_key_quota(key_id, body.to_limits())
+    concerning(services.tenancy.get_key(key_id).tenant_id)
+    return quota_object(stored)

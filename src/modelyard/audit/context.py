@@ -11,7 +11,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any
 
-__all__ = ["CURRENT", "RequestFacts", "annotate", "note_usage"]
+__all__ = ["CURRENT", "RequestFacts", "annotate", "concerning", "note_usage"]
 
 RequestFacts = dict[str, Any]
 CURRENT: ContextVar[RequestFacts | None] = ContextVar("modelyard_audit_facts", default=None)
@@ -32,3 +32,12 @@ def annotate(**detail: str | int | bool | None) -> None:
     facts = CURRENT.get()
     if facts is not None:
         facts.setdefault("detail", {}).update(detail)
+
+
+def concerning(tenant_id: str) -> None:
+    """The tenant an administrative change acts on. Its entry is filed under that tenant, so
+    the tenant's own audit trail shows what a platform admin did to it; the entry's key id and
+    role still name who did it."""
+    facts = CURRENT.get()
+    if facts is not None:
+        facts["subject_tenant_id"] = tenant_id

@@ -77,10 +77,14 @@ class AuditMiddleware:
         admin = method in _MUTATING and template is not None and template.startswith(self._management)
         # A stream that failed or was abandoned after its 200 header: record the outcome.
         status = facts.get("status", http_status) if http_status < 400 else http_status
+        actor_tenant = getattr(principal, "tenant_id", None)
+        subject_tenant = facts.get("subject_tenant_id", actor_tenant) if admin else actor_tenant
+        if subject_tenant != actor_tenant:
+            facts.setdefault("detail", {})["actor_tenant_id"] = actor_tenant
         return AuditRecord(
             kind="admin" if admin else "request",
             created_at=created_at,
-            tenant_id=getattr(principal, "tenant_id", None),
+            tenant_id=subject_tenant,
             key_id=getattr(principal, "key_id", None),
             role=getattr(principal, "role", None),
             method=method,

@@ -111,6 +111,43 @@ def test_admin_changes_are_admin_entries_with_an_action(platform: Platform) -> N
     assert made["key"] not in _raw_log(platform)
 
 
+def test_an_admins_change_to_a_tenant_is_in_that_tenants_own_trail(platform: Platform) -> None:
+    """Filed under the tenant acted on, still naming the admin who acted; no other tenant sees it."""
+    platform.new_tenant("globex")
+    admin = platform.headers(platform.admin_key)
+    boss = platform.client.post(
+        "/v1/admin/tenants/globex/keys", json={"role": "tenant_admin"}, headers=admin
+    ).json()
+    made = platform.client.post("/v1/admin/tenants/globex/keys", json={"name": "svc"}, headers=admin).json()
+    assert platform.client.put(
+        "/v1/admin/quotas/tenants/globex", json={"max_tokens": 99}, headers=admin
+    ).is_success
+    assert platform.client.put(
+        f"/v1/admin/quotas/keys/{made['id']}", json={"max_tokens": 9}, headers=admin
+    ).is_success
+    rotated = platform.client.post(f"/v1/admin/keys/{made['id']}/rotate", headers=admin).json()
+    assert platform.client.delete(f"/v1/admin/keys/{rotated['id']}", headers=admin).status_code == 204
+    platform.flush_audit()
+
+    trail = platform.client.get("/v1/audit", params={"kind": "admin"}, headers=platform.headers(boss["key"]))
+    entries = trail.json()["data"]
+    assert [e["action"] for e in reversed(entries)] == [
+        "create_tenant", "create_key", "create_key", "set_tenant_quota", "set_key_quota", "rotate_key",
+        "revoke_key",
+    ]  # fmt: skip
+    admin_tenant = platform.client.get("/v1/me", headers=admin).json()["tenant_id"]
+    globex = entries[0]["tenant_id"]
+    assert {e["tenant_id"] for e in entries} == {globex} and globex != admin_tenant
+    assert {(e["role"], e["detail"]["actor_tenant_id"]) for e in entries} == {("admin", admin_tenant)}
+    # acme's trail has none of it, and a tenant's own changes name no other actor
+    acme = platform.client.get("/v1/audit", params={"kind": "admin"}, headers=platform.headers()).json()
+    assert not [e for e in acme["data"] if e["tenant_id"] == globex]
+    platform.client.post("/v1/keys", json={"name": "own"}, headers=platform.headers(boss["key"]))
+    [own] = _entries(platform, kind="admin", action="create_key", tenant_id=globex, limit=1)
+    assert own["role"] == "tenant_admin" and "actor_tenant_id" not in (own["detail"] or {})
+    assert platform.client.get("/v1/admin/audit/verify", headers=admin).json()["ok"] is True
+
+
 def test_a_failed_key_is_recorded_without_a_principal(platform: Platform) -> None:
     assert platform.client.get("/v1/models", headers={"Authorization": "Bearer sk-wrong"}).status_code == 401
     entries = [e for e in _entries(platform) if e["status_code"] == 401]
