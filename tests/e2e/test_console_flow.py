@@ -240,3 +240,30 @@ def test_sign_in_upload_tune_evaluate_chat(console: Console, recorded_page: tupl
 
     clean(recorder, console.acme_key)
     assert page.evaluate("sessionStorage.length") == 1 and console.acme_key not in page.url
+
+
+_DROP = """([name, text]) => {
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([text], name, {type: "application/jsonl"}));
+  return transfer;
+}"""
+
+
+def test_a_file_dropped_on_the_datasets_page_is_uploaded(
+    console: Console, recorded_page: tuple[Any, Recorder]
+) -> None:
+    page, recorder = recorded_page
+    sign_in(page, console, console.acme_key)
+    open_page(page, console, "#/datasets", "Datasets")
+    zone = page.get_by_test_id("dropzone")
+    transfer = page.evaluate_handle(_DROP, ["dropped.jsonl", _dataset(6).decode()])
+    zone.dispatch_event("dragover", {"dataTransfer": transfer})
+    assert "over" in zone.get_attribute("class")  # the zone shows it will take the file
+    zone.dispatch_event("drop", {"dataTransfer": transfer})
+    page.get_by_role("heading", name="dropped.jsonl").wait_for()
+    problems = page.get_by_test_id("problems").locator("tbody tr")
+    problems.first.wait_for()
+    assert problems.count() == 1 and problems.locator("td").first.inner_text() == str(BAD_LINE)
+    listed = console.api("GET", "/v1/files", console.acme_key).json()["data"]
+    assert "dropped.jsonl" in [f["filename"] for f in listed]
+    clean(recorder, console.acme_key)
