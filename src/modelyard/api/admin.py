@@ -11,7 +11,7 @@ from modelyard.api.deps import AdminDep, AuthenticatedRouter, TenancyDep
 from modelyard.audit.context import annotate, concerning
 from modelyard.store import Tenant
 from modelyard.store.tables import unix_seconds
-from modelyard.tenancy.protocol import KeyIn, issued_object, key_object
+from modelyard.tenancy.protocol import KeyIn, RotateIn, issued_object, key_object
 
 __all__ = ["router"]
 
@@ -67,7 +67,11 @@ def revoke_key(key_id: str, _admin: AdminDep, tenancy: TenancyDep) -> Response:
 
 
 @router.post("/keys/{key_id}/rotate", status_code=201)
-def rotate_key(key_id: str, admin: AdminDep, tenancy: TenancyDep) -> dict[str, Any]:
-    issued = tenancy.rotate_key(key_id, granted_by=admin)
+def rotate_key(
+    key_id: str, admin: AdminDep, tenancy: TenancyDep, body: RotateIn | None = None
+) -> dict[str, Any]:
+    grace_s = body.grace_s if body else 0
+    issued = tenancy.rotate_key(key_id, granted_by=admin, grace_s=grace_s)
+    annotate(grace_s=grace_s)
     concerning(issued.row.tenant_id)
     return issued_object(issued)

@@ -11,7 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from modelyard.api.deps import AuthenticatedRouter, PrincipalDep, TenancyDep
-from modelyard.tenancy.protocol import KeyIn, issued_object, key_object, principal_object
+from modelyard.audit.context import annotate
+from modelyard.tenancy.protocol import KeyIn, RotateIn, issued_object, key_object, principal_object
 
 __all__ = ["me_router", "router"]
 
@@ -43,8 +44,12 @@ def get_key(key_id: str, principal: PrincipalDep, tenancy: TenancyDep) -> dict[s
 
 
 @router.post("/{key_id}/rotate", status_code=201)
-def rotate_key(key_id: str, principal: PrincipalDep, tenancy: TenancyDep) -> dict[str, Any]:
-    issued = tenancy.rotate_key(key_id, tenant_id=principal.tenant_id, granted_by=principal)
+def rotate_key(
+    key_id: str, principal: PrincipalDep, tenancy: TenancyDep, body: RotateIn | None = None
+) -> dict[str, Any]:
+    grace_s = body.grace_s if body else 0
+    issued = tenancy.rotate_key(key_id, tenant_id=principal.tenant_id, granted_by=principal, grace_s=grace_s)
+    annotate(grace_s=grace_s)
     return issued_object(issued)
 
 

@@ -101,8 +101,17 @@ def revoke_key(key_id: str, api_key: str | None = ApiKeyOpt) -> None:
 
 
 @keys_app.command("rotate")
-def rotate_key(key_id: str, api_key: str | None = ApiKeyOpt) -> None:
-    """Replace a key with a new one of the same settings; the old one stops working at once."""
-    issued = _client(api_key).request("POST", f"/v1/admin/keys/{key_id}/rotate")
-    typer.echo(f"Revoked key {key_id}.")
+def rotate_key(
+    key_id: str,
+    grace: str | None = typer.Option(
+        None, "--grace", help="Keep the old key working this long (e.g. 1h, 2d; at most 7d)."
+    ),
+    api_key: str | None = ApiKeyOpt,
+) -> None:
+    """Replace a key with a new one of the same settings; the old one stops working at once,
+    or after --grace."""
+    grace_s = parse_duration(grace) if grace else 0
+    body = {"grace_s": grace_s}
+    issued = _client(api_key).request("POST", f"/v1/admin/keys/{key_id}/rotate", json=body)
+    typer.echo(f"Key {key_id} works for {grace} more." if grace_s else f"Revoked key {key_id}.")
     _print_issued(issued, "Created")

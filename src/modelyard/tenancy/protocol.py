@@ -14,11 +14,21 @@ from modelyard.tenancy.keys import Principal
 from modelyard.tenancy.roles import effective_scopes, grantable_roles
 from modelyard.tenancy.service import IssuedKey
 
-__all__ = ["KeyIn", "issued_object", "key_object", "principal_object"]
+__all__ = ["KeyIn", "RotateIn", "issued_object", "key_object", "principal_object"]
 
 Role = Literal["admin", "provider", "tenant_admin", "member"]
 ModelName = Annotated[str, Field(min_length=1, max_length=200)]
 _TEN_YEARS_S = 10 * 365 * 24 * 3600
+# Long enough to redeploy every service that holds the key, short enough to stay a rotation.
+_MAX_GRACE_S = 7 * 24 * 3600
+
+
+class RotateIn(BaseModel):
+    """How long the old key keeps working after a rotation; 0 (the default) revokes it now."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    grace_s: int = Field(default=0, ge=0, le=_MAX_GRACE_S)
 
 
 class KeyIn(BaseModel):

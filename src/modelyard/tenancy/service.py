@@ -110,26 +110,35 @@ class TenancyService:
         self._cache.pop(key_id, None)
 
     def rotate_key(
-        self, key_id: str, *, tenant_id: str | None = None, granted_by: Principal | None = None
+        self,
+        key_id: str,
+        *,
+        tenant_id: str | None = None,
+        granted_by: Principal | None = None,
+        grace_s: int = 0,
     ) -> IssuedKey:
-        """Issue a key with the old one's settings and revoke the old one, in one transaction.
+        """Issue a key with the old one's settings and retire the old one, in one transaction.
 
-        There is no grace period: the old key fails from the next request, so a leaked key
-        is dead the moment it is rotated. A rotation replaces the secret, not the terms: the
-        new key keeps every setting, its expiry included.
+        By default the old key is revoked: it fails from the next request, so a leaked key
+        is dead the moment it is rotated. With ``grace_s`` it keeps working that much longer
+        (never past its own expiry), so services can switch over without an outage. A key
+        is rotated once: its successor is rotated next. A rotation replaces the secret, not
+        the terms: the new key keeps every setting, its expiry included.
         """
         with self._db.session() as session:
             row = _owned_key(session, key_id, tenant_id)
-            if row.revoked_at is not None:
-                raise Conflict(f"key '{key_id}' is revoked; create a new key instead", code="key_revoked")
-            if row.expires_at is not None and row.expires_at <= utcnow():
-                raise Conflict(f"key '{key_id}' has expired; create a new key instead", code="key_expired")
+            _check_rotatable(session, row)
             spec = _spec_of(row)
             if granted_by is not None:
                 check_grant(granted_by, spec)
             owner = session.get(Tenant, row.tenant_id)
             issued = _insert_key(session, owner, spec, rotated_from=row.id)
-            row.revoked_at = utcnow()
+            now = utcnow()
+            if grace_s > 0:
+                ends = now + timedelta(seconds=grace_s)
+                row.expires_at = ends if row.expires_at is None else min(row.expires_at, ends)
+            else:
+                row.revoked_at = now
         self._cache.pop(key_id, None)
         return issued
 
@@ -181,6 +190,19 @@ class TenancyService:
         key_file.touch(mode=0o600)
         key_file.write_text(issued.key + "\n")
         return issued
+
+
+def _check_rotatable(session: Session, row: ApiKey) -> None:
+    if row.revoked_at is not None:
+        raise Conflict(f"key '{row.id}' is revoked; create a new key instead", code="key_revoked")
+    if row.expires_at is not None and row.expires_at <= utcnow():
+        raise Conflict(f"key '{row.id}' has expired; create a new key instead", code="key_expired")
+    successor = session.scalar(select(ApiKey.id).where(ApiKey.rotated_from == row.id).limit(1))
+    if successor is not None:
+        raise Conflict(
+            f"key '{row.id}' was already rotated (its grace period is running); rotate '{successor}'",
+            code="key_rotated",
+        )
 
 
 def _owned_key(session: Session, key_id: str, tenant_id: str | None) -> ApiKey:

@@ -245,6 +245,39 @@ def test_rotation_kills_the_old_key_at_once_and_keeps_the_settings(platform: Pla
     assert again.status_code == 409
 
 
+def test_rotation_with_a_grace_period_keeps_the_old_key_until_it_ends(platform: Platform) -> None:
+    boss = issue(platform, "acme", role="tenant_admin")["key"]
+    old = _post(platform, "/v1/keys", boss, {"name": "svc", "expires_in_s": 86400}).json()
+    assert _get(platform, "/v1/models", old["key"]).status_code == 200  # cached before the rotation
+    rotated = _post(platform, f"/v1/keys/{old['id']}/rotate", boss, {"grace_s": 3600})
+    assert rotated.status_code == 201, rotated.text
+    new = rotated.json()
+    # Both work: the old one now ends with its grace period, the new one keeps the old terms.
+    old_me = _get(platform, "/v1/me", old["key"]).json()
+    assert abs(old_me["expires_at"] - (time.time() + 3600)) < 60
+    assert _get(platform, "/v1/models", new["key"]).status_code == 200
+    assert new["expires_at"] == old["expires_at"]
+    # One rotation per key: the next one starts from the successor.
+    again = _post(platform, f"/v1/keys/{old['id']}/rotate", boss, {"grace_s": 60})
+    assert (
+        again.status_code == 409
+        and _error(again)["code"] == "key_rotated"
+        and new["id"] in _error(again)["message"]
+    )
+    assert _post(platform, f"/v1/keys/{new['id']}/rotate", boss).status_code == 201
+    # A grace period never lengthens a key's life, and is bounded.
+    short = _post(platform, "/v1/keys", boss, {"name": "short", "expires_in_s": 600}).json()
+    assert _post(platform, f"/v1/keys/{short['id']}/rotate", boss, {"grace_s": 7200}).status_code == 201
+    assert _get(platform, "/v1/me", short["key"]).json()["expires_at"] == short["expires_at"]
+    for body, param in (
+        ({"grace_s": 8 * 86400}, "grace_s"),
+        ({"grace_s": -1}, "grace_s"),
+        ({"tenant_id": "x"}, "tenant_id"),
+    ):
+        refused = _post(platform, f"/v1/admin/keys/{new['id']}/rotate", platform.admin_key, body)
+        assert refused.status_code == 400 and param in (_error(refused)["param"] or ""), refused.text
+
+
 def test_admin_rotates_any_tenants_key(platform: Platform) -> None:
     old = issue(platform, "acme", role="provider")
     new = _post(platform, f"/v1/admin/keys/{old['id']}/rotate", platform.admin_key)

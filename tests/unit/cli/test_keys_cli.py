@@ -55,8 +55,14 @@ def test_create_with_settings_rotate_and_revoke(cli: Platform) -> None:
     assert KEY_PATTERN.match(new_key) and new_key != key
     assert _status(cli, key) == 401 and _me(cli, new_key)["scopes"] == ["chat", "keys"]
 
-    revoked = runner.invoke(admin_cli.keys_app, ["revoke", _me(cli, new_key)["key_id"]])
-    assert revoked.exit_code == 0 and _status(cli, new_key) == 401
+    graced = runner.invoke(admin_cli.keys_app, ["rotate", _me(cli, new_key)["key_id"], "--grace", "1h"])
+    assert graced.exit_code == 0, graced.output
+    assert "works for 1h more" in graced.output
+    newest = graced.output.strip().splitlines()[-1]
+    assert _status(cli, new_key) == 200 and _status(cli, newest) == 200  # both, for the hour
+
+    revoked = runner.invoke(admin_cli.keys_app, ["revoke", _me(cli, newest)["key_id"]])
+    assert revoked.exit_code == 0 and _status(cli, newest) == 401
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("90", 90), ("15m", 900), ("12h", 43200), ("30d", 2592000)])

@@ -153,3 +153,20 @@ def test_last_used_is_recorded(tenancy: TenancyService) -> None:
     assert tenancy.get_key(issued.id).last_used_at is None
     tenancy.authenticate(issued.key)
     assert tenancy.get_key(issued.id).last_used_at is not None
+
+
+def test_a_graced_old_key_fails_once_its_grace_ends(
+    tenancy: TenancyService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modelyard.tenancy import service as service_module
+
+    tenancy.create_tenant("acme")
+    old = tenancy.create_key(tenant="acme", spec=_spec(name="svc"))
+    new = tenancy.rotate_key(old.id, grace_s=600)
+    tenancy.authenticate(old.key)  # within the grace period (and now cached)
+    later = datetime.now(UTC) + timedelta(seconds=601)
+    monkeypatch.setattr(service_module, "utcnow", lambda: later)
+    with pytest.raises(AuthenticationFailed) as raised:
+        tenancy.authenticate(old.key)
+    assert raised.value.code == "expired_api_key"
+    assert tenancy.authenticate(new.key).expires_at is None  # the successor keeps the old terms
