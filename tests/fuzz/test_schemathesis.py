@@ -60,7 +60,10 @@ def _send(client: TestClient, case: Any, key: str) -> Any:
     kwargs = case.as_transport_kwargs(
         base_url="http://testserver", headers={"Authorization": f"Bearer {key}"}
     )
-    return client.request(**{k: v for k, v in kwargs.items() if k in _REQUEST_KEYS})
+    request = {k: v for k, v in kwargs.items() if k in _REQUEST_KEYS}
+    if isinstance(request.get("data"), bytes | str):
+        request["content"] = request.pop("data")  # raw bodies: httpx wants them as content
+    return client.request(**request)
 
 
 def _fuzz_operation(target: Target, operation: Any, key: str, failures: dict[str, str]) -> None:
