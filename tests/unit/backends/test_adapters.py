@@ -38,14 +38,20 @@ def context(backend_context: BackendContext) -> BackendContext:
     return replace(backend_context, shared={})
 
 
-def test_adapters_share_one_base_and_keep_their_own_behaviour(
-    tiny_model_dir: Path, tmp_path: Path, context: BackendContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    loads: list[str] = []
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids of the base models loaded from disk, in order."""
+    loaded: list[str] = []
     real = shared_module.load_model
     monkeypatch.setattr(
-        shared_module, "load_model", lambda spec, ctx: loads.append(spec.id) or real(spec, ctx)
+        shared_module, "load_model", lambda spec, ctx: loaded.append(spec.id) or real(spec, ctx)
     )
+    return loaded
+
+
+def test_adapters_share_one_base_and_keep_their_own_behaviour(
+    tiny_model_dir: Path, tmp_path: Path, context: BackendContext, loads: list[str]
+) -> None:
     base = TransformersBackend(tiny_spec(tiny_model_dir), context)
     first = TransformersBackend(
         _spec(tiny_model_dir, "ft:a", _adapter(tiny_model_dir, tmp_path / "a", 1)), context
@@ -87,16 +93,11 @@ def test_missing_adapter_is_a_clear_error(
 
 
 def test_a_pool_of_one_holds_a_base_with_all_its_adapters(
-    tiny_model_dir: Path, tmp_path: Path, context: BackendContext, monkeypatch: pytest.MonkeyPatch
+    tiny_model_dir: Path, tmp_path: Path, context: BackendContext, loads: list[str]
 ) -> None:
     """``max_loaded_models`` counts weights: a base and its adapters are one entry, not three."""
     from modelyard.backends.pool import BackendPool
 
-    loads: list[str] = []
-    real = shared_module.load_model
-    monkeypatch.setattr(
-        shared_module, "load_model", lambda spec, ctx: loads.append(spec.id) or real(spec, ctx)
-    )
     specs = [
         tiny_spec(tiny_model_dir),
         _spec(tiny_model_dir, "ft:a", _adapter(tiny_model_dir, tmp_path / "a", 1)),
