@@ -14,18 +14,24 @@ from modelyard.tenancy import Principal
 __all__ = ["QuotaIn", "caller_quota_object", "quota_object"]
 
 
+# Limits are stored in 32-bit integer columns (PostgreSQL's INTEGER); a larger number would
+# fail in the database instead of in validation. Found by the fuzzer.
+_COLUMN_MAX = 2**31 - 1
+_BUDGET_MAX = 1e12
+
+
 class QuotaIn(BaseModel):
     """A whole quota: a field left out (or null) is no limit."""
 
     model_config = ConfigDict(extra="forbid")
 
-    requests_per_minute: int | None = Field(default=None, ge=0)
-    tokens_per_minute: int | None = Field(default=None, ge=0)
-    spend_budget: float | None = Field(default=None, ge=0)
+    requests_per_minute: int | None = Field(default=None, ge=0, le=_COLUMN_MAX)
+    tokens_per_minute: int | None = Field(default=None, ge=0, le=_COLUMN_MAX)
+    spend_budget: float | None = Field(default=None, ge=0, le=_BUDGET_MAX)
     budget_period: Literal["day", "month"] = "month"
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_upload_bytes: int | None = Field(default=None, ge=0)
-    max_concurrent_jobs: int | None = Field(default=None, ge=0)
+    max_tokens: int | None = Field(default=None, ge=1, le=_COLUMN_MAX)
+    max_upload_bytes: int | None = Field(default=None, ge=0, le=_COLUMN_MAX)
+    max_concurrent_jobs: int | None = Field(default=None, ge=0, le=_COLUMN_MAX)
 
     def to_limits(self) -> Limits:
         return Limits(**self.model_dump())

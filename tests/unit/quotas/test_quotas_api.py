@@ -259,6 +259,23 @@ def test_admin_quota_api_round_trips_and_forbids_extras(limited: Platform) -> No
     assert tenant_put.status_code == 403
 
 
+@pytest.mark.parametrize("limited", ["memory"], indirect=True)
+@pytest.mark.parametrize(
+    "field",
+    ["requests_per_minute", "tokens_per_minute", "max_tokens", "max_upload_bytes", "max_concurrent_jobs"],
+)
+def test_limits_past_what_the_database_holds_are_a_400(limited: Platform, field: str) -> None:
+    """Found by the fuzzer: a limit past the column's range was a 500 (both databases)."""
+    admin = limited.headers(limited.admin_key)
+    largest = put_quota(limited, "tenants/acme", **{field: 2**31 - 1})
+    assert largest[field] == 2**31 - 1
+    for value in (2**31, 2**64):
+        refused = limited.client.put("/v1/admin/quotas/tenants/acme", json={field: value}, headers=admin)
+        assert refused.status_code == 400 and refused.json()["error"]["param"] == field, refused.text
+    budget = limited.client.put("/v1/admin/quotas/tenants/acme", json={"spend_budget": 1e308}, headers=admin)
+    assert budget.status_code == 400 and budget.json()["error"]["param"] == "spend_budget"
+
+
 @sqlite_only
 def test_caller_sees_the_stricter_limit_and_what_is_left(limited: Platform) -> None:
     put_quota(limited, "tenants/acme", requests_per_minute=10, max_tokens=100)
