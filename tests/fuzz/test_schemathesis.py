@@ -44,7 +44,9 @@ class Target:
 @pytest.fixture(scope="module")
 def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     home: Path = tmp_path_factory.mktemp("fuzz")
-    settings = Settings(home=home, database_url=f"sqlite:///{home / 'fuzz.db'}", builtin_models=False)
+    # MODELYARD_FUZZ_DATABASE_URL: fuzz against another database (an empty PostgreSQL one).
+    url = os.environ.get("MODELYARD_FUZZ_DATABASE_URL") or f"sqlite:///{home / 'fuzz.db'}"
+    settings = Settings(home=home, database_url=url, builtin_models=False)
     app = create_app(settings)
     # raise_server_exceptions=False: an unhandled error must come back as the 500 it would
     # be in production, so that it is counted instead of aborting the run.

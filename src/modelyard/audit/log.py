@@ -11,6 +11,7 @@ from sqlalchemy import Select, insert, select
 
 from modelyard.audit.chain import GENESIS, ChainReport, ChainWalker, entry_hash
 from modelyard.store import Database
+from modelyard.store.database import without_nul
 from modelyard.store.tables import AuditEntry, utcnow
 
 __all__ = ["AuditFilter", "AuditLog", "AuditRecord"]
@@ -70,7 +71,9 @@ class AuditLog:
             rows = []
             for record in records:
                 seq += 1
-                fields = {**asdict(record), "seq": seq, "latency_ms": round(record.latency_ms, 3)}
+                # Hashed as it will be stored: PostgreSQL cannot store a NUL a caller sent.
+                latency = round(record.latency_ms, 3)
+                fields = without_nul({**asdict(record), "seq": seq, "latency_ms": latency})
                 digest = entry_hash(fields, prev)
                 rows.append({**fields, "prev_hash": prev, "hash": digest})
                 prev = digest

@@ -3,6 +3,10 @@
 A request queues its row at once; a background task writes what is queued every
 ``interval_s`` in one transaction; shutdown flushes what is left. A failed batch is put
 back in front of the queue and retried, so nothing is lost to a passing database error.
+
+A batch the database refuses for its *data* (``DataError``, ``IntegrityError``: retrying
+cannot help) is written row by row instead, and only the rows refused on their own are
+dropped, with an error in the log. One bad row must not stop every later row for good.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import asyncio
 import logging
 from collections.abc import Callable
 from typing import Generic, TypeVar
+
+from sqlalchemy.exc import DataError, IntegrityError
 
 __all__ = ["BatchWriter"]
 
@@ -55,6 +61,20 @@ class BatchWriter(Generic[T]):  # noqa: UP046 - Python 3.11 has no `class X[T]`
     def _write(self, batch: list[T]) -> None:
         try:
             self._write_batch(batch)
+        except (DataError, IntegrityError):
+            self._write_one_by_one(batch)
         except Exception:
             self._pending[:0] = batch
             raise
+
+    def _write_one_by_one(self, batch: list[T]) -> None:
+        for index, item in enumerate(batch):
+            try:
+                self._write_batch([item])
+            except (DataError, IntegrityError) as refused:
+                # The kind of refusal only: the row's values are the caller's business.
+                reason = type(refused.orig).__name__
+                log.error("%s: dropped a row the database refuses: %s", self._name, reason)
+            except Exception:
+                self._pending[:0] = batch[index:]
+                raise

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Database"]
+__all__ = ["Database", "without_nul"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -20,6 +20,27 @@ def _normalise_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def without_nul(value: Any) -> Any:
+    """``value`` with every NUL character in its strings (nested too) replaced by U+FFFD.
+
+    PostgreSQL text cannot hold NUL, and a caller can put one in any name it sends; kept,
+    it would turn a lookup into a 500 and a recorded row into a batch that never writes.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {key: without_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(without_nul(item) for item in value)
+    return value
+
+
+def _strip_nul(
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _executemany: bool
+) -> tuple[str, Any]:
+    return statement, without_nul(parameters)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -51,7 +72,9 @@ class Database:
             engine = create_engine(self.url, connect_args={"check_same_thread": False})
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
-        return create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        event.listen(engine, "before_cursor_execute", _strip_nul, retval=True)
+        return engine
 
     @contextmanager
     def session(self) -> Iterator[Session]:

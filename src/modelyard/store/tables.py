@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
@@ -316,7 +317,8 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
 
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # 64-bit: a busy platform can pass 2^31 entries, and a paging cursor may name any seq.
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     kind: Mapped[str] = mapped_column(String(16))  # "request" or "admin"
     tenant_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)

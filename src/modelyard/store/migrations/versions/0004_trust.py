@@ -46,7 +46,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "audit_log",
-        sa.Column("seq", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("seq", sa.BigInteger(), primary_key=True, autoincrement=False),
         sa.Column("created_at", _TS, nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("tenant_id", sa.String(40), nullable=True, index=True),
