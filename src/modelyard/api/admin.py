@@ -61,8 +61,7 @@ def list_keys(name: str, _admin: AdminDep, tenancy: TenancyDep) -> dict[str, Any
 
 @router.delete("/keys/{key_id}", status_code=204)
 def revoke_key(key_id: str, _admin: AdminDep, tenancy: TenancyDep) -> Response:
-    concerning(tenancy.get_key(key_id).tenant_id)
-    tenancy.revoke_key(key_id)
+    concerning(tenancy.revoke_key(key_id).tenant_id)
     return Response(status_code=204)
 
 

@@ -32,7 +32,7 @@ def set_tenant_quota(
     tenant_name: str, body: QuotaIn, _admin: AdminDep, services: ServicesDep
 ) -> dict[str, Any]:
     stored = services.quotas.set_tenant_quota(tenant_name, body.to_limits())
-    concerning(stored.subject_id)
+    concerning(stored.tenant_id)
     return quota_object(stored)
 
 
@@ -44,5 +44,5 @@ def get_key_quota(key_id: str, _admin: AdminDep, services: ServicesDep) -> dict[
 @admin_router.put("/keys/{key_id}")
 def set_key_quota(key_id: str, body: QuotaIn, _admin: AdminDep, services: ServicesDep) -> dict[str, Any]:
     stored = services.quotas.set_key_quota(key_id, body.to_limits())
-    concerning(services.tenancy.get_key(key_id).tenant_id)
+    concerning(stored.tenant_id)
     return quota_object(stored)

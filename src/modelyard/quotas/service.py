@@ -55,6 +55,7 @@ class StoredQuota:
     name: str
     limits: Limits
     updated_at: datetime | None
+    tenant_id: str  # the tenant the quota limits: its own, or its key's
 
 
 class QuotaService:
@@ -70,17 +71,19 @@ class QuotaService:
     # -- administration -------------------------------------------------------
     def get_tenant_quota(self, tenant_name: str) -> StoredQuota:
         tenant = self._tenant(tenant_name)
-        return self._stored("tenant", tenant.id, tenant.name)
+        return self._stored("tenant", tenant.id, tenant.name, tenant_id=tenant.id)
 
     def set_tenant_quota(self, tenant_name: str, limits: Limits) -> StoredQuota:
         tenant = self._tenant(tenant_name)
-        return self._store("tenant", tenant.id, tenant.name, limits)
+        return self._store("tenant", tenant.id, tenant.name, limits, tenant_id=tenant.id)
 
     def get_key_quota(self, key_id: str) -> StoredQuota:
-        return self._stored("key", self._key(key_id).id, key_id)
+        key = self._key(key_id)
+        return self._stored("key", key.id, key_id, tenant_id=key.tenant_id)
 
     def set_key_quota(self, key_id: str, limits: Limits) -> StoredQuota:
-        return self._store("key", self._key(key_id).id, key_id, limits)
+        key = self._key(key_id)
+        return self._store("key", key.id, key_id, limits, tenant_id=key.tenant_id)
 
     def _tenant(self, name: str) -> Tenant:
         with self._db.session() as session:
@@ -96,13 +99,15 @@ class QuotaService:
             raise NotFound(f"key '{key_id}' not found", param="key_id")
         return key
 
-    def _stored(self, subject_type: str, subject_id: str, name: str) -> StoredQuota:
+    def _stored(self, subject_type: str, subject_id: str, name: str, *, tenant_id: str) -> StoredQuota:
         with self._db.session() as session:
             row = session.scalar(_subject_query(subject_type, subject_id))
         limits = _limits_of(row) if row else NO_LIMITS
-        return StoredQuota(subject_type, subject_id, name, limits, row.updated_at if row else None)
+        return StoredQuota(subject_type, subject_id, name, limits, row.updated_at if row else None, tenant_id)
 
-    def _store(self, subject_type: str, subject_id: str, name: str, limits: Limits) -> StoredQuota:
+    def _store(
+        self, subject_type: str, subject_id: str, name: str, limits: Limits, *, tenant_id: str
+    ) -> StoredQuota:
         with self._db.session() as session:
             row = session.scalar(_subject_query(subject_type, subject_id).with_for_update())
             if row is None:
@@ -113,7 +118,7 @@ class QuotaService:
             row.updated_at = utcnow()
             updated = row.updated_at
         self._limits.clear()
-        return StoredQuota(subject_type, subject_id, name, limits, updated)
+        return StoredQuota(subject_type, subject_id, name, limits, updated, tenant_id)
 
     # -- the request path -----------------------------------------------------
     def for_caller(self, principal: Principal) -> CallerQuotas:

@@ -101,13 +101,15 @@ class TenancyService:
 
     def revoke_key(
         self, key_id: str, *, tenant_id: str | None = None, granted_by: Principal | None = None
-    ) -> None:
+    ) -> ApiKey:
+        """Revoke the key (again is fine); returns its row."""
         with self._db.session() as session:
             row = _owned_key(session, key_id, tenant_id)
             if granted_by is not None:
                 check_manage(granted_by, row.role)
             row.revoked_at = row.revoked_at or utcnow()
         self._cache.pop(key_id, None)
+        return row
 
     def rotate_key(
         self,
