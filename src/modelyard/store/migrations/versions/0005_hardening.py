@@ -1,0 +1,41 @@
+"""Hardening: schema changes of the trust and reliability review (issue 11).
+
+Each part of the review adds its own block below, under its own heading, so parallel work
+touches separate lines.
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    _outbound()
+    _audit()
+    _jobs()
+
+
+def downgrade() -> None:
+    raise NotImplementedError("modelyard migrations are forward-only")
+
+
+# -- outbound allow-list entries name scheme, host and port ------------------------------
+def _outbound() -> None:
+    pass
+
+
+# -- audit chain keyed with a secret (HMAC) -------------------------------------------------
+def _audit() -> None:
+    pass
+
+
+# -- one job lifecycle ------------------------------------------------------------------------
+def _jobs() -> None:
+    pass
