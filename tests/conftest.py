@@ -13,16 +13,40 @@ from fastapi.testclient import TestClient
 
 from modelyard.app import create_app
 from modelyard.config import Settings
+from tests.helpers.deadlines import SCALE_ENV, scaled, time_scale
 
 PG_ADMIN_URL = os.environ.get("MODELYARD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 TEST_CACHE = Path(os.environ.get("MODELYARD_TEST_CACHE", Path.home() / ".cache" / "modelyard-tests"))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"time scale: {time_scale():g} ({SCALE_ENV}; every wait and the per-test timeout)"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """pytest-timeout's limit (ini, --timeout, PYTEST_TIMEOUT or a marker) times the scale."""
+    if not config.pluginmanager.hasplugin("timeout"):
+        return
+    from pytest_timeout import get_env_settings
+
+    default = get_env_settings(config).timeout
+    for item in items:
+        marker = item.get_closest_marker("timeout")
+        args, kwargs = (marker.args, dict(marker.kwargs)) if marker else ((), {})
+        limit = kwargs.pop("timeout") if "timeout" in kwargs else (args[0] if args else default)
+        if len(args) > 1:
+            kwargs["method"] = args[1]
+        if limit:  # None or 0: no limit, which scaling keeps
+            # Prepended, so it is the closest marker: the one pytest-timeout reads.
+            item.add_marker(pytest.mark.timeout(timeout=scaled(float(limit)), **kwargs), append=False)
 
 
 def _pg_available() -> bool:
     import psycopg
 
     try:
-        psycopg.connect(PG_ADMIN_URL, connect_timeout=3).close()
+        psycopg.connect(PG_ADMIN_URL, connect_timeout=max(1, round(scaled(3)))).close()
         return True
     except psycopg.Error:
         return False
