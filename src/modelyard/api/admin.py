@@ -60,8 +60,8 @@ def list_keys(name: str, _admin: AdminDep, tenancy: TenancyDep) -> dict[str, Any
 
 
 @router.delete("/keys/{key_id}", status_code=204)
-def revoke_key(key_id: str, _admin: AdminDep, tenancy: TenancyDep) -> Response:
-    concerning(tenancy.revoke_key(key_id).tenant_id)
+def revoke_key(key_id: str, admin: AdminDep, tenancy: TenancyDep) -> Response:
+    concerning(tenancy.revoke_key(key_id, granted_by=admin).tenant_id)
     return Response(status_code=204)
 
 

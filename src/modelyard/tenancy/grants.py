@@ -1,7 +1,7 @@
 """What a new key may carry, and what the key creating it may hand out.
 
-The rule is that a key never creates a key stronger than itself: not a higher role, not
-a scope or model it lacks, not a longer life. Without it a narrowed key (say, one made
+The rule is that a key never creates, rotates or revokes a key stronger than itself: not
+a higher role, not a scope or model it lacks, not a longer life. Without it a narrowed key (say, one made
 for a CI job with only ``keys``) could mint itself an unrestricted sibling.
 """
 

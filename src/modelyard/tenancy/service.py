@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from modelyard.errors import AuthenticationFailed, Conflict, InvalidRequest, NotFound
 from modelyard.store import ApiKey, Database, Tenant
 from modelyard.store.tables import utcnow
-from modelyard.tenancy.grants import KeySpec, check_grant, check_manage
+from modelyard.tenancy.grants import KeySpec, check_grant
 from modelyard.tenancy.keys import Principal, hash_key, matches, new_key, parse_key_id
 from modelyard.tenancy.roles import ROLES, effective_scopes
 
@@ -102,11 +102,15 @@ class TenancyService:
     def revoke_key(
         self, key_id: str, *, tenant_id: str | None = None, granted_by: Principal | None = None
     ) -> ApiKey:
-        """Revoke the key (again is fine); returns its row."""
+        """Revoke the key (again is fine); returns its row.
+
+        The grant rule of ``create_key`` applies: a key revokes only keys no stronger than
+        itself, or a narrowed key could switch off the full keys it was carved from.
+        """
         with self._db.session() as session:
             row = _owned_key(session, key_id, tenant_id)
             if granted_by is not None:
-                check_manage(granted_by, row.role)
+                check_grant(granted_by, _spec_of(row))
             row.revoked_at = row.revoked_at or utcnow()
         self._cache.pop(key_id, None)
         return row
