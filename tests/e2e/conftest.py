@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.helpers.browser import launch_chromium
+from tests.helpers.deadlines import milliseconds, scaled
 from tests.integration.conftest import LiveServer, free_port, start_server
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,7 +45,9 @@ class Console:
 
     def api(self, method: str, path: str, key: str | None = None, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {key or self.server.admin_key}"}
-        return httpx.request(method, f"{self.server.base_url}{path}", headers=headers, timeout=60, **kwargs)
+        return httpx.request(
+            method, f"{self.server.base_url}{path}", headers=headers, timeout=scaled(60), **kwargs
+        )
 
 
 def _tenant_key(console_api: Any, name: str) -> str:
@@ -126,7 +129,7 @@ def recorded_page(chromium: Any, console: Console) -> Iterator[tuple[Any, Record
     page.on("response", on_response)
     page.on("console", lambda msg: recorder.errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: recorder.errors.append(str(exc)))
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(milliseconds(20))  # every wait_for, click, goto without its own
     yield page, recorder
     context.close()
 

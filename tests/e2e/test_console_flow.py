@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from tests.e2e.conftest import ACME_QUOTA, Console, Recorder, clean, nav, open_page, shoot, sign_in, who
+from tests.helpers.deadlines import deadline, milliseconds, scaled
 
 BAD_LINE = 4  # the one line the server must report, by number
 
@@ -67,7 +68,7 @@ def _fine_tune(page: Any, console: Console) -> str:
     page.get_by_role("button", name="Start fine-tuning").click()
     status = page.get_by_test_id("job-status")
     status.wait_for()
-    page.locator("[data-testid=job-status][data-status=succeeded]").wait_for(timeout=120_000)
+    page.locator("[data-testid=job-status][data-status=succeeded]").wait_for(timeout=milliseconds(120))
     page.locator("[data-testid=loss-chart] svg polyline").first.wait_for()
     points = page.locator("[data-testid=loss-chart] [data-series='training loss'] circle").count()
     assert points >= 2, "the loss chart has a point per logged step"
@@ -86,7 +87,7 @@ def _evaluate(page: Any, console: Console, file_id: str, tuned: str) -> None:
     page.get_by_label("Max tokens per answer").fill("6")
     page.get_by_label("Name (optional)").fill("base vs tuned")
     page.get_by_role("button", name="Run evaluation").click()
-    page.locator("[data-testid=eval-status][data-status=succeeded]").wait_for(timeout=120_000)
+    page.locator("[data-testid=eval-status][data-status=succeeded]").wait_for(timeout=milliseconds(120))
     page.get_by_test_id("report-charts").locator("svg rect").first.wait_for()
     assert page.get_by_test_id("report-charts").locator("svg").count() == 3
     rows = page.get_by_test_id("examples").locator("tbody tr")
@@ -134,7 +135,7 @@ def _playground(page: Any, console: Console, tuned: str) -> None:
     # spaces the server's events out, as a real network and a real model would.
     with _slow_network(page):
         page.keyboard.press("Enter")
-        page.get_by_test_id("chat-stats").first.wait_for(timeout=60_000)
+        page.get_by_test_id("chat-stats").first.wait_for(timeout=milliseconds(60))
     partial = {text for text in page.evaluate("window.__streamed") if text and text != "…"}
     assert len(partial) >= 2, f"the answer arrived in pieces, not at once: {partial}"
     stats = page.get_by_test_id("chat-stats").first.inner_text()
@@ -144,22 +145,22 @@ def _playground(page: Any, console: Console, tuned: str) -> None:
     page.get_by_label("Model 2").select_option(console.model)
     page.get_by_label("Message").fill("item 1")
     page.get_by_role("button", name="Send").click()
-    page.get_by_test_id("chat-stats").nth(2).wait_for(timeout=60_000)
+    page.get_by_test_id("chat-stats").nth(2).wait_for(timeout=milliseconds(60))
     shoot(page, "playground")
 
 
 def _wait_for_usage(console: Console, models: set[str]) -> None:
     """The recorder writes usage in batches (every 0.2 s): wait until the playground's calls are in,
     and the totals have held still for several flush intervals, so the page and the API agree."""
-    deadline = time.monotonic() + 15
+    ends = deadline(15)
     seen: list[int] = []
     while True:
         report = console.api("GET", "/v1/usage?group_by=model", console.acme_key).json()
         seen.append(report["totals"]["requests"])
         if models <= {row["model"] for row in report["data"]} and len(set(seen[-4:])) == 1 and len(seen) >= 4:
             return
-        assert time.monotonic() < deadline, report
-        time.sleep(0.25)
+        assert time.monotonic() < ends, report
+        time.sleep(scaled(0.25))  # "held still" means for a few flushes, which a loaded box delays
 
 
 def _usage(page: Any, console: Console, tuned: str) -> None:

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from tests.e2e.conftest import Console, Recorder, clean, nav, open_page, shoot, sign_in, who
+from tests.helpers.deadlines import deadline
 
 ADMIN_LINKS = ("Tenants", "Providers", "Audit log")
 SECRET = b'{"prompt": "acme secret question", "completion": "acme secret answer"}\n' * 3
@@ -143,9 +144,9 @@ def _publish_and_call(console: Console, provider: str) -> str:
     for _ in range(2):
         answer = console.api("POST", "/v1/chat/completions", console.acme_key, json=body)
         assert answer.status_code == 200, answer.text
-    deadline = time.monotonic() + 10
+    ends = deadline(10)
     while not console.api("GET", "/v1/provider/usage", provider).json()["data"]:
-        assert time.monotonic() < deadline
+        assert time.monotonic() < ends
         time.sleep(0.2)
     return "initech-echo"
 

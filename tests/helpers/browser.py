@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.deadlines import milliseconds
+
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "launch_chromium"]
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package: browser downloads do not work offline
@@ -29,7 +31,7 @@ CHROMIUM_ARGS = [
 def launch_chromium() -> Iterator[Any]:
     missing = [] if os.access(CHROMIUM, os.X_OK) else [f"{CHROMIUM} (apt-get install -y chromium)"]
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         missing.append("playwright (pip install playwright)")
     if missing:
@@ -37,8 +39,12 @@ def launch_chromium() -> Iterator[Any]:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+    # Playwright's own defaults (30 s to launch, 5 s per expect) are waits like any other.
+    expect.set_options(timeout=milliseconds(5))
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=milliseconds(30)
+        )
         try:
             yield chromium
         finally:

@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_CACHE
+from tests.helpers.deadlines import scaled, wait_until
 
 
 def free_port() -> int:
@@ -39,21 +39,20 @@ class LiveServer:
             input=stdin,
             capture_output=True,
             text=True,
-            timeout=600,
+            timeout=scaled(600),
         )
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{log.read_text()[-3000:]}")
         try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return
+            return httpx.get(f"{url}/health", timeout=scaled(1)).status_code == 200
         except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server did not become healthy:\n{log.read_text()[-3000:]}")
+            return False
+
+    wait_until(healthy, 60, what=f"{url}/health", interval=0.1, last=lambda: log.read_text()[-3000:])
 
 
 @contextmanager
@@ -93,7 +92,7 @@ def start_server(
     finally:
         process.terminate()
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=scaled(20))
         except subprocess.TimeoutExpired:
             process.kill()
 

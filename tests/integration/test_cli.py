@@ -5,11 +5,13 @@ from __future__ import annotations
 import httpx
 
 from modelyard.tenancy.keys import KEY_PATTERN
+from tests.helpers.deadlines import scaled
 from tests.integration.conftest import LiveServer
 
 
 def _works(server: LiveServer, key: str) -> bool:
-    response = httpx.get(f"{server.base_url}/v1/models", headers={"Authorization": f"Bearer {key}"})
+    headers = {"Authorization": f"Bearer {key}"}
+    response = httpx.get(f"{server.base_url}/v1/models", headers=headers, timeout=scaled(60))
     return response.status_code == 200
 
 

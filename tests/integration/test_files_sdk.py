@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.helpers.deadlines import scaled
 from tests.integration.conftest import LiveServer
 
 GOOD = "".join(
@@ -26,10 +27,13 @@ GOOD = "".join(
 @pytest.fixture(scope="module")
 def tenant_key(live_server: LiveServer) -> str:
     admin = {"Authorization": f"Bearer {live_server.admin_key}"}
-    if httpx.get(f"{live_server.base_url}/v1/files", headers=admin).status_code == 404:
+    if httpx.get(f"{live_server.base_url}/v1/files", headers=admin, timeout=scaled(60)).status_code == 404:
         pytest.skip("the files router is not registered in app.py yet")
     response = httpx.post(
-        f"{live_server.base_url}/v1/admin/tenants", json={"name": "files-sdk"}, headers=admin
+        f"{live_server.base_url}/v1/admin/tenants",
+        json={"name": "files-sdk"},
+        headers=admin,
+        timeout=scaled(60),
     )
     assert response.status_code == 201, response.text
     return response.json()["key"]["key"]

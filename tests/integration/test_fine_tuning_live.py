@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from sqlalchemy import select
 
 from modelyard.store import Database
 from modelyard.store.tables import FineTuningEvent, ModelRecord, UsageEvent
+from tests.helpers.deadlines import scaled, wait_until
 from tests.integration.conftest import LiveServer, free_port, start_server
 
 
@@ -37,19 +37,25 @@ def _jsonl(n: int) -> bytes:
 def _register_tiny(server: LiveServer, name: str, folder: Path) -> None:
     body = {"kind": "local", "id": name, "path": str(folder)}
     response = httpx.post(
-        f"{server.base_url}/v1/models", json=body, headers={"Authorization": f"Bearer {server.admin_key}"}
+        f"{server.base_url}/v1/models",
+        json=body,
+        headers={"Authorization": f"Bearer {server.admin_key}"},
+        timeout=scaled(60),
     )
     assert response.status_code in (201, 409), response.text
 
 
 def _wait(client: openai.OpenAI, job_id: str, timeout_s: float = 300) -> object:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    statuses: list[str] = []
+
+    def finished() -> object | None:
         job = client.fine_tuning.jobs.retrieve(job_id)
-        if job.status in ("succeeded", "failed", "cancelled"):
-            return job
-        time.sleep(0.5)
-    raise AssertionError(f"job {job_id} did not finish in {timeout_s} s")
+        statuses.append(job.status)
+        return job if job.status in ("succeeded", "failed", "cancelled") else None
+
+    return wait_until(
+        finished, timeout_s, what=f"job {job_id} to finish", interval=0.5, last=lambda: statuses[-1:]
+    )
 
 
 def test_sdk_uploads_tunes_polls_lists_and_chats(live_server: LiveServer, tiny_model_dir: Path) -> None:
@@ -118,10 +124,12 @@ def test_kill_9_of_the_worker_resumes_from_the_last_checkpoint(
         hyperparameters={"n_epochs": 4, "batch_size": 1},
     )
     first = _worker(server)
-    deadline = time.monotonic() + 120
-    while not _checkpoint_steps(client, job.id):
-        assert time.monotonic() < deadline and first.poll() is None, "no checkpoint before the deadline"
-        time.sleep(0.05)
+
+    def checkpointed() -> list[int]:
+        assert first.poll() is None, "the worker exited before its first checkpoint"
+        return _checkpoint_steps(client, job.id)
+
+    wait_until(checkpointed, 120, what="the first checkpoint")
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
     assert client.fine_tuning.jobs.retrieve(job.id).status == "running"
@@ -133,7 +141,7 @@ def test_kill_9_of_the_worker_resumes_from_the_last_checkpoint(
         finished = _wait(client, job.id)
     finally:
         second.terminate()
-        second.wait(timeout=30)
+        second.wait(timeout=scaled(30))
     assert finished.status == "succeeded", finished.error
 
     db = Database(f"sqlite:///{server.home / 'modelyard.db'}")

@@ -9,6 +9,7 @@ import httpx
 import openai
 import pytest
 
+from tests.helpers.deadlines import scaled
 from tests.helpers.mock_upstream import MockUpstream
 from tests.integration.conftest import LiveServer
 
@@ -26,7 +27,10 @@ def upstream(live_server: LiveServer) -> Iterator[MockUpstream]:
         headers = {"Authorization": f"Bearer {live_server.admin_key}"}
         # The mock listens on loopback, which the outbound guard refuses until an admin allows it.
         allowed = httpx.post(
-            f"{live_server.base_url}/v1/admin/outbound-allowlist", json={"host": "127.0.0.1"}, headers=headers
+            f"{live_server.base_url}/v1/admin/outbound-allowlist",
+            json={"host": "127.0.0.1"},
+            headers=headers,
+            timeout=scaled(60),
         )
         assert allowed.status_code == 201, allowed.text
         for name, timeout in (("remote-chat", None), ("remote-slow", 1.0)):
@@ -39,7 +43,9 @@ def upstream(live_server: LiveServer) -> Iterator[MockUpstream]:
                 "timeout_s": timeout,
                 "price_input_per_1k": 1.0,
             }
-            response = httpx.post(f"{live_server.base_url}/v1/models", json=body, headers=headers)
+            response = httpx.post(
+                f"{live_server.base_url}/v1/models", json=body, headers=headers, timeout=scaled(60)
+            )
             assert response.status_code == 201, response.text
         yield mock
 
