@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     models_dir: Path | None = None
     # Encrypts provider API keys at rest; generated into <home>/secret.key when unset.
     secret_key: str | None = None
+    # Keys the audit log's hash chain (HMAC), so that editing the database is not enough to
+    # rewrite it; generated into <home>/audit.key (mode 600) when unset. Every process that
+    # writes or verifies one database's log needs the same key.
+    audit_key: str | None = Field(default=None, min_length=16)
     # Built-in models are registered on start-up; import happens on first use.
     builtin_models: bool = True
     # dtype for local transformers models on CPU: bf16 decodes ~2x faster than fp32.
@@ -117,3 +121,7 @@ class Settings(BaseSettings):
     @property
     def secret_key_file(self) -> Path:
         return self.home / "secret.key"
+
+    @property
+    def audit_key_file(self) -> Path:
+        return self.home / "audit.key"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from modelyard.audit import AuditService
+from modelyard.audit.keys import ensure_audit_key
 from modelyard.backends.base import BackendContext
 from modelyard.backends.pool import BackendPool
 from modelyard.catalog import CatalogService
@@ -107,6 +108,8 @@ def build_services(settings: Settings) -> Services:
         limiter=limiter,
         quota_guard=quota_guard,
         reports=UsageReports(db),
-        audit=AuditService(db, flush_interval_s=settings.audit_flush_interval_s),
+        audit=AuditService(
+            db, ensure_audit_key(settings, db), flush_interval_s=settings.audit_flush_interval_s
+        ),
         outbound=allowlist,
     )

@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 
 from modelyard.api.deps import AdminDep, AuthenticatedRouter, PrincipalDep, ServicesDep
-from modelyard.audit import AuditFilter, AuditService
+from modelyard.audit import AuditFilter, AuditService, ChainHead
+from modelyard.errors import InvalidRequest
 from modelyard.store.tables import AuditEntry, unix_seconds
 
 __all__ = ["admin_router", "router"]
@@ -28,6 +29,10 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 # Bounded to a 64-bit integer: the databases' own limit, past which a query fails.
 Before = Annotated[
     int | None, Query(ge=1, le=2**63 - 1, description="Continue below this seq (newest first).")
+]
+HeadSeq = Annotated[int | None, Query(ge=1, le=2**63 - 1, description="The seq of a head exported earlier.")]
+HeadHash = Annotated[
+    str | None, Query(pattern="^[0-9a-f]{64}$", description="The hash of a head exported earlier.")
 ]
 Kind = Annotated[Literal["request", "admin"] | None, Query()]
 Text = Annotated[str | None, Query(max_length=200)]
@@ -84,8 +89,21 @@ def list_audit(
 
 
 @admin_router.get("/v1/admin/audit/verify")
-def verify_audit(_admin: AdminDep, audit: AuditDep) -> dict[str, Any]:
-    return {"object": "audit.verification", **audit.verify().to_dict()}
+def verify_audit(
+    _admin: AdminDep, audit: AuditDep, head_seq: HeadSeq = None, head_hash: HeadHash = None
+) -> dict[str, Any]:
+    """With an exported head (``head_seq`` and ``head_hash``), a cut-off tail fails too."""
+    if (head_seq is None) != (head_hash is None):
+        raise InvalidRequest("give both head_seq and head_hash, or neither", param="head_hash")
+    expected = ChainHead(head_seq, head_hash) if head_seq is not None and head_hash is not None else None
+    return {"object": "audit.verification", **audit.verify(expected).to_dict()}
+
+
+@admin_router.get("/v1/admin/audit/head")
+def audit_head(_admin: AdminDep, audit: AuditDep) -> dict[str, Any]:
+    """The newest entry's seq and hash, to keep outside the database and compare later."""
+    head = audit.head()
+    return {"object": "audit.head", **(head.to_dict() if head else {"seq": 0, "hash": None})}
 
 
 @router.get("/v1/audit")

@@ -7,9 +7,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Connection, Select, bindparam, insert, select, update
 
-from modelyard.audit.chain import GENESIS, ChainReport, ChainWalker, entry_hash
+from modelyard.audit.chain import (
+    GENESIS,
+    ChainHead,
+    ChainReport,
+    ChainWalker,
+    Hasher,
+    keyed_hasher,
+    legacy_entry_hash,
+)
 from modelyard.store import Database
 from modelyard.store.database import without_nul
 from modelyard.store.tables import AuditEntry, utcnow
@@ -55,8 +63,11 @@ class AuditFilter:
 
 
 class AuditLog:
-    def __init__(self, db: Database) -> None:
+    """The chain in ``db``, hashed under ``key`` (see :mod:`modelyard.audit.keys`)."""
+
+    def __init__(self, db: Database, key: bytes) -> None:
         self._db = db
+        self._hash: Hasher = keyed_hasher(key)
 
     def append(self, records: Sequence[AuditRecord]) -> list[int]:
         """Chain ``records`` onto the log in one transaction; returns their seqs."""
@@ -74,7 +85,7 @@ class AuditLog:
                 # Hashed as it will be stored: PostgreSQL cannot store a NUL a caller sent.
                 latency = round(record.latency_ms, 3)
                 fields = without_nul({**asdict(record), "seq": seq, "latency_ms": latency})
-                digest = entry_hash(fields, prev)
+                digest = self._hash(fields, prev)
                 rows.append({**fields, "prev_hash": prev, "hash": digest})
                 prev = digest
             connection.execute(insert(_TABLE), rows)
@@ -85,23 +96,57 @@ class AuditLog:
         with self._db.session() as session:
             return list(session.scalars(query))
 
-    def verify(self) -> ChainReport:
-        walker = ChainWalker()
-        for row in self._rows_in_order():
-            if not walker.feed(row):
-                break
+    def head(self) -> ChainHead | None:
+        """The newest entry, as stored (unverified); None for an empty log."""
+        query = select(_TABLE.c.seq, _TABLE.c.hash).order_by(_TABLE.c.seq.desc()).limit(1)
+        with self._db.engine.connect() as connection:
+            row = connection.execute(query).first()
+        return ChainHead(row.seq, row.hash) if row else None
+
+    def verify(self, expected: ChainHead | None = None) -> ChainReport:
+        """Walk the chain; with ``expected`` (an exported head), also catch a cut-off tail."""
+        walker = ChainWalker(self._hash, expected)
+        with self._db.engine.connect() as connection:
+            for row in _rows_in_order(connection):
+                if not walker.feed(row):
+                    break
         return walker.report()
 
-    def _rows_in_order(self) -> Iterator[dict[str, Any]]:
-        after = 0
-        while True:
-            query = select(_TABLE).where(_TABLE.c.seq > after).order_by(_TABLE.c.seq).limit(_VERIFY_PAGE)
-            with self._db.engine.connect() as connection:
-                page = [dict(row._mapping) for row in connection.execute(query)]
-            yield from page
-            if len(page) < _VERIFY_PAGE:
-                return
-            after = page[-1]["seq"]
+    def rekey_legacy(self) -> ChainReport:
+        """Re-hash a chain written with the old public hash under this log's key.
+
+        Only the prefix that still verifies under the old hash is re-keyed: an entry edited
+        before this ran keeps its old hash, so verification names it. Returns the old check.
+        """
+        walker = ChainWalker(legacy_entry_hash)
+        updates: list[dict[str, Any]] = []
+        with self._db.serialized(_LOCK_KEY) as connection:
+            prev = GENESIS
+            for row in _rows_in_order(connection):
+                if not walker.feed(row):
+                    break
+                digest = self._hash(row, prev)
+                updates.append({"old_seq": row["seq"], "prev_hash": prev, "hash": digest})
+                prev = digest
+            if updates:
+                statement = (
+                    update(_TABLE)
+                    .where(_TABLE.c.seq == bindparam("old_seq"))
+                    .values(prev_hash=bindparam("prev_hash"), hash=bindparam("hash"))
+                )
+                connection.execute(statement, updates)
+        return walker.report()
+
+
+def _rows_in_order(connection: Connection) -> Iterator[dict[str, Any]]:
+    after = 0
+    while True:
+        query = select(_TABLE).where(_TABLE.c.seq > after).order_by(_TABLE.c.seq).limit(_VERIFY_PAGE)
+        page = [dict(row._mapping) for row in connection.execute(query)]
+        yield from page
+        if len(page) < _VERIFY_PAGE:
+            return
+        after = page[-1]["seq"]
 
 
 def _filtered(query: Select[Any], where: AuditFilter) -> Select[Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelyard.audit.chain import ChainReport
+from modelyard.audit.chain import ChainHead, ChainReport
 from modelyard.audit.log import AuditFilter, AuditLog, AuditRecord
 from modelyard.store import Database
 from modelyard.store.batching import BatchWriter
@@ -20,8 +20,8 @@ __all__ = ["AuditService"]
 
 
 class AuditService:
-    def __init__(self, db: Database, *, flush_interval_s: float = 0.2) -> None:
-        self._log = AuditLog(db)
+    def __init__(self, db: Database, key: bytes, *, flush_interval_s: float = 0.2) -> None:
+        self._log = AuditLog(db, key)
         self._writer = BatchWriter(self._log.append, interval_s=flush_interval_s, name="audit-recorder")
 
     # -- writing -------------------------------------------------------------
@@ -56,5 +56,8 @@ class AuditService:
     def list(self, where: AuditFilter) -> list[AuditEntry]:
         return self._log.list(where)
 
-    def verify(self) -> ChainReport:
-        return self._log.verify()
+    def head(self) -> ChainHead | None:
+        return self._log.head()
+
+    def verify(self, expected: ChainHead | None = None) -> ChainReport:
+        return self._log.verify(expected)

@@ -11,6 +11,8 @@ from sqlalchemy import text
 from modelyard.audit.log import AuditFilter, AuditLog, AuditRecord
 from modelyard.store import Database
 
+KEY = b"test-audit-key-0123456789abcdef"
+
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
@@ -30,7 +32,7 @@ def _requests(n: int, *, tenant: str = "ten_a") -> list[AuditRecord]:
 
 
 def _filled(db: Database, n: int = 5) -> AuditLog:
-    log = AuditLog(db)
+    log = AuditLog(db, KEY)
     assert log.append(_requests(n)) == list(range(1, n + 1))
     return log
 
@@ -43,7 +45,7 @@ def test_an_untouched_log_verifies(db: Database) -> None:
 
 
 def test_an_empty_log_verifies(db: Database) -> None:
-    report = AuditLog(db).verify()
+    report = AuditLog(db, KEY).verify()
     assert report.ok and report.count == 0
 
 
@@ -74,7 +76,7 @@ def test_an_edited_field_names_its_entry(db: Database, column: str, value: objec
 
 
 def test_an_edited_detail_names_its_entry(db: Database) -> None:
-    log = AuditLog(db)
+    log = AuditLog(db, KEY)
     log.append([AuditRecord(kind="admin", action="allow_outbound_host", detail={"host": "a.example"})])
     with db.engine.begin() as conn:
         conn.execute(text("""update audit_log set detail = '{"host": "b.example"}' where seq = 1"""))
@@ -128,7 +130,7 @@ def test_parallel_appends_from_threads_and_two_databases_make_one_chain(db: Data
     # Two Database objects are two engines with their own connections: as two processes
     # would be, they only agree through the database's lock.
     other = Database(db.url)
-    logs = [AuditLog(db), AuditLog(other)]
+    logs = [AuditLog(db, KEY), AuditLog(other, KEY)]
     errors: list[BaseException] = []
 
     def work(index: int) -> None:
@@ -145,12 +147,12 @@ def test_parallel_appends_from_threads_and_two_databases_make_one_chain(db: Data
         thread.join()
     other.dispose()
     assert errors == []
-    report = AuditLog(db).verify()
+    report = AuditLog(db, KEY).verify()
     assert report.ok and report.count == 8 * 5 * 3
 
 
 def test_list_filters_and_pages_newest_first(db: Database) -> None:
-    log = AuditLog(db)
+    log = AuditLog(db, KEY)
     log.append(_requests(3, tenant="ten_a") + _requests(2, tenant="ten_b"))
     assert [e.seq for e in log.list(AuditFilter(tenant_id="ten_a"))] == [3, 2, 1]
     first = log.list(AuditFilter(limit=2))

@@ -33,6 +33,9 @@ def _outbound() -> None:
 
 # -- audit chain keyed with a secret (HMAC) -------------------------------------------------
 def _audit() -> None:
+    # No schema change: the chain keeps its columns. Re-keying the existing entries needs
+    # the key, which lives outside the database (modelyard.audit.keys does it once, when
+    # the key is made; `modelyard audit rekey` for a configured key).
     pass
 
 
