@@ -21,6 +21,7 @@ from modelyard.api import (
     system,
     usage,
 )
+from modelyard.api.body_limit import BodyLimitMiddleware
 from modelyard.api.errors import install_error_handlers
 from modelyard.audit.middleware import AuditMiddleware
 from modelyard.config import Settings, apply_offline_environment
@@ -55,6 +56,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         redoc_url=None,
     )
     install_error_handlers(app)
+    # Inside the audit middleware, so a refused body is still an audited request.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        own_limit_paths=frozenset({"/v1/files"}),  # uploads: max_upload_bytes, checked as they arrive
+    )
     app.add_middleware(AuditMiddleware)
     routers = (
         system.public_router,

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # "memory" or "redis"; by default "redis" exactly when redis_url is set.
     rate_limiter: str | None = None
 
+    # Any other request body (a chat, a registration): refused with 413 above this, before
+    # it is parsed. Uploads to /v1/files have max_upload_bytes instead.
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     # Uploaded files (fine-tuning / evaluation data).
     max_upload_bytes: int = 50 * 1024 * 1024
     max_file_lines: int = 100_000
