@@ -39,6 +39,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from tests.helpers.deadlines import deadline, scaled
+
 __all__ = ["EMBEDDING_DIM", "MockUpstream", "RecordedRequest", "embedding_for", "reply_pieces"]
 
 EMBEDDING_DIM = 8
@@ -234,7 +236,7 @@ class MockUpstream:
         if server is None or thread is None:
             return
         server.should_exit = True
-        thread.join(timeout=5)
+        thread.join(timeout=scaled(5))
 
     def __enter__(self) -> MockUpstream:
         return self.start()
@@ -245,10 +247,10 @@ class MockUpstream:
         self.stop()
 
     def _wait_started(self, sock: socket.socket, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
+        ends = deadline(timeout_s)
         assert self._server is not None and self._thread is not None
         while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
+            if not self._thread.is_alive() or time.monotonic() > ends:
                 self.stop()
                 sock.close()
                 raise RuntimeError("MockUpstream did not start")

@@ -8,7 +8,15 @@ import time
 import pytest
 
 from tests.helpers import deadlines
-from tests.helpers.deadlines import SCALE_ENV, WaitTimedOut, deadline, milliseconds, scaled, time_scale, wait_until
+from tests.helpers.deadlines import (
+    SCALE_ENV,
+    WaitTimedOut,
+    deadline,
+    milliseconds,
+    scaled,
+    time_scale,
+    wait_until,
+)
 
 
 @pytest.mark.parametrize(

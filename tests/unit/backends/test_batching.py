@@ -24,6 +24,7 @@ import pytest
 from modelyard.backends import BackendContext, Generation, GenerationParams, StreamChunk, Usage
 from modelyard.backends.transformers import TransformersBackend
 from modelyard.backends.transformers.shared import BaseHost, acquire_host, release_host
+from tests.helpers.deadlines import deadline
 from tests.unit.backends.conftest import run, tiny_spec
 
 # Different lengths, so most rows of a batch are left-padded.
@@ -88,9 +89,9 @@ def held(lively_dir: Path, context: BackendContext) -> Iterator[tuple[BaseHost, 
 
 async def _once_waiting(host: BaseHost, rows: int, gate: threading.Event) -> None:
     """Open the gate once ``rows`` rows wait for a batch."""
-    deadline = time.monotonic() + 30
+    ends = deadline(30)
     while host.batch_stats().waiting < rows:
-        assert time.monotonic() < deadline, host.batch_stats()
+        assert time.monotonic() < ends, host.batch_stats()
         await asyncio.sleep(0.01)
     gate.set()
 

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from modelyard.backends.openai_compatible import http1
+from tests.helpers.deadlines import scaled
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -26,7 +27,7 @@ async def _serve(handler: Handler) -> tuple[asyncio.Server, str]:
 
 
 def _client(base_url: str, **kwargs: float) -> http1.UpstreamClient:
-    options = {"connect_timeout_s": 2.0, "read_timeout_s": 2.0, **kwargs}
+    options = {"connect_timeout_s": scaled(2.0), "read_timeout_s": scaled(2.0), **kwargs}
     return http1.UpstreamClient(base_url, headers={"Authorization": "Bearer sk-x"}, **options)
 
 
@@ -181,7 +182,7 @@ def test_a_full_pool_waits_then_times_out() -> None:
 
     async def main() -> None:
         server, url = await _serve(handler)
-        client = _client(url, read_timeout_s=5.0, pool_timeout_s=0.2)
+        client = _client(url, read_timeout_s=scaled(5.0), pool_timeout_s=0.2)
         client._slots = asyncio.Semaphore(1)  # one connection, held by a silent request
         hold = asyncio.create_task(client.post("x", b"{}"))
         await asyncio.sleep(0.05)

@@ -32,6 +32,7 @@ from modelyard.errors import (
 )
 from modelyard.prompting import Message
 from modelyard.security import OutboundGuard
+from tests.helpers.deadlines import scaled
 from tests.helpers.mock_upstream import MockUpstream, embedding_for
 
 T = TypeVar("T")
@@ -39,8 +40,8 @@ T = TypeVar("T")
 # The mock upstream listens on loopback: allowed here as an admin would allow-list it.
 CONTEXT = BackendContext(
     models_dir=Path("unused"),
-    upstream_timeout_s=5.0,
-    upstream_connect_timeout_s=2.0,
+    upstream_timeout_s=scaled(5.0),  # tests that time out on purpose set their own
+    upstream_connect_timeout_s=scaled(2.0),
     outbound=OutboundGuard(lambda host: host == "127.0.0.1"),
 )
 HELLO = [Message("system", "Be brief."), Message("user", "hello there")]

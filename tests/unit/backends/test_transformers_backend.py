@@ -25,6 +25,7 @@ from modelyard.backends import (
 from modelyard.backends.transformers import TransformersBackend
 from modelyard.errors import BackendUnavailable, InvalidRequest, UnsupportedParameter
 from modelyard.prompting import DEFAULT_STOP, Message, render_prompt
+from tests.helpers.deadlines import scaled
 from tests.unit.backends.conftest import run, tiny_spec
 
 CHAT = [Message("system", "You are terse."), Message("user", '你好, say {"ok": true}')]
@@ -53,7 +54,7 @@ def test_importing_the_backend_does_not_import_torch() -> None:
         "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=scaled(60))
 
 
 def test_registry_creates_the_backend_by_name(tiny_model_dir: Path, backend_context: BackendContext) -> None:

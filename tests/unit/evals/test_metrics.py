@@ -27,6 +27,7 @@ from modelyard.evals.metrics import (
     registry,
 )
 from modelyard.evals.results import EvalItem, Score
+from tests.helpers.deadlines import scaled
 
 
 def item(reference: str | None, question: str = "q", index: int = 0) -> EvalItem:
@@ -287,6 +288,6 @@ def test_importing_the_metrics_does_not_import_heavy_libraries() -> None:
         "print(sorted(x for x in ('numpy', 'torch', 'rouge_score', 'sacrebleu', 'nltk') if x in sys.modules))"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=scaled(60)
     )
     assert result.stdout.strip() == "[]"

@@ -25,6 +25,7 @@ from modelyard.config import Settings
 from modelyard.prompting import Message
 from modelyard.store import Database, ModelRecord
 from tests.conftest import Platform
+from tests.helpers.deadlines import scaled
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 REPLY = ("one ", "two ", "three ")
@@ -94,7 +95,7 @@ def redis_url() -> str:
     import redis
 
     try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=scaled(2)).ping()
     except redis.RedisError:
         pytest.skip(f"Redis not reachable at {REDIS_URL}")
     return REDIS_URL

@@ -14,6 +14,7 @@ from modelyard.prompting import Message
 from modelyard.security import OutboundGuard
 from modelyard.security.outbound import normalise_host
 from tests.conftest import Platform
+from tests.helpers.deadlines import scaled
 from tests.helpers.mock_upstream import MockUpstream
 
 REFUSED_URLS = [
@@ -103,7 +104,9 @@ def upstream() -> Iterator[MockUpstream]:
 
 
 def _chat(base_url: str, guard: OutboundGuard | None) -> str:
-    context = BackendContext(models_dir=Path("unused"), upstream_connect_timeout_s=2.0, outbound=guard)
+    context = BackendContext(
+        models_dir=Path("unused"), upstream_connect_timeout_s=scaled(2.0), outbound=guard
+    )
     spec = ModelSpec(id="r", backend="openai-compatible", task="chat",
                      source={"base_url": base_url, "upstream_model": "mock-model"})  # fmt: skip
 
