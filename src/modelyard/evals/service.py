@@ -8,12 +8,13 @@ from typing import Any
 from sqlalchemy import select
 
 from modelyard.catalog import CatalogService
-from modelyard.errors import Conflict, InvalidRequest, ModelyardError, NotFound
+from modelyard.errors import InvalidRequest, ModelyardError, NotFound
 from modelyard.evals.items import to_items
 from modelyard.evals.protocol import CreateEvaluationIn, RatingIn
 from modelyard.evals.results import EvalOutput, EvalResults, ModelInfo, Rating, Score
 from modelyard.files import FilesService
 from modelyard.jobs import JobQueue
+from modelyard.jobs.states import JobStatus, check_transition
 from modelyard.quotas.service import QuotaService, job_session
 from modelyard.store import Database
 from modelyard.store.tables import (
@@ -29,7 +30,6 @@ from modelyard.tenancy import Principal
 __all__ = ["EVAL_KIND", "EvaluationService", "add_event"]
 
 EVAL_KIND = "evaluation"
-TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
 # Metrics that call another catalog model, and the option that names it.
 _MODEL_OPTIONS = {"judge": "model", "embedding_similarity": "model"}
 
@@ -70,7 +70,7 @@ class EvaluationService:
             generation={**body.generation.model_dump(), "concurrency": body.concurrency},
             tolerance_points=body.tolerance_points,
             primary_metric=body.primary_metric or metrics[0]["name"],
-            status="queued",
+            status=JobStatus.QUEUED,
             progress={"done": 0, "total": record.examples * len(body.models), "items": record.examples},
         )
         # The job cap is checked in the transaction that inserts the job (429 when full).
@@ -82,7 +82,8 @@ class EvaluationService:
                 evaluation.id,
                 f"Created evaluation of {len(body.models)} models on {record.examples} items",
             )
-        self._queue.enqueue(evaluation.id, kind=EVAL_KIND, tenant_id=principal.tenant_id)
+            # In the same transaction: a crash cannot leave an evaluation that never runs.
+            self._queue.enqueue(evaluation.id, kind=EVAL_KIND, tenant_id=principal.tenant_id, session=session)
         return evaluation
 
     def _check_models(self, body: CreateEvaluationIn, principal: Principal) -> None:
@@ -143,13 +144,10 @@ class EvaluationService:
         self.get(evaluation_id, principal)
         with self._db.session() as session:
             evaluation = session.get(Evaluation, evaluation_id, with_for_update=True)
-            if evaluation.status == "cancelled":
+            if evaluation.status == JobStatus.CANCELLED:
                 return evaluation
-            if evaluation.status in TERMINAL:
-                raise Conflict(
-                    f"an evaluation that {evaluation.status} cannot be cancelled", code="invalid_transition"
-                )
-            evaluation.status, evaluation.finished_at = "cancelled", utcnow()
+            check_transition(evaluation.status, JobStatus.CANCELLED)
+            evaluation.status, evaluation.finished_at = JobStatus.CANCELLED, utcnow()
             add_event(session, evaluation_id, "Evaluation cancelled")
         if self._queue.state(evaluation_id) != "running":
             self._queue.finish(evaluation_id)

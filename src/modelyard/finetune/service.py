@@ -13,8 +13,8 @@ from modelyard.errors import Conflict, InvalidRequest, NotFound
 from modelyard.files import FilesService
 from modelyard.finetune.checkpoints import ADAPTER_CONFIG, ADAPTER_WEIGHTS
 from modelyard.finetune.protocol import CreateJobIn
-from modelyard.finetune.states import TERMINAL, check_transition
 from modelyard.jobs import JobQueue
+from modelyard.jobs.states import ACTIVE, TERMINAL, JobStatus, check_transition
 from modelyard.quotas.service import QuotaService, job_session
 from modelyard.store import Database
 from modelyard.store.tables import (
@@ -89,14 +89,15 @@ class FineTuningService:
             seed=body.seed if body.seed is not None else secrets.randbelow(2**31),
             hyperparameters=body.resolved_hyperparameters(),
             method=body.lora(),
-            status="validating_files",
+            status=JobStatus.VALIDATING_FILES,
         )
         # The job cap is checked in the transaction that inserts the job (429 when full).
         with job_session(self._db, self._quotas, principal) as session:
             session.add(job)
             session.flush()
             add_event(session, job.id, f"Created fine-tuning job {job.id}")
-        self._queue.enqueue(job.id, kind=JOB_KIND, tenant_id=principal.tenant_id)
+            # In the same transaction: a crash cannot leave a job that never runs.
+            self._queue.enqueue(job.id, kind=JOB_KIND, tenant_id=principal.tenant_id, session=session)
         return job
 
     def _require_file(self, file_id: str, principal: Principal, param: str) -> None:
@@ -202,7 +203,7 @@ class FineTuningService:
         self.get(job_id, principal)
         with self._db.session() as session:
             job = session.get(FineTuningJob, job_id, with_for_update=True)
-            if job.status in {"queued", "running", "validating_files"}:
+            if job.status in ACTIVE:
                 return job
             check_transition(job.status, "queued")
             job.status = "queued"

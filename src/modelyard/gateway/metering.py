@@ -16,7 +16,11 @@ from modelyard.store import ModelRecord
 from modelyard.tenancy import Principal
 from modelyard.usage import UsageRecord, UsageRecorder, cost_of
 
-__all__ = ["Meter"]
+__all__ = ["UNRESOLVED_MODEL", "Meter"]
+
+# What a call's usage row names when its model did not resolve: the caller's string is
+# anything it liked (a spreadsheet formula, a provider's future model id), never stored as given.
+UNRESOLVED_MODEL = "(unresolved)"
 
 
 class Meter:
@@ -78,7 +82,7 @@ class Meter:
             UsageRecord(
                 tenant_id=self._principal.tenant_id,
                 key_id=self._principal.key_id,
-                model=self._model,
+                model=self._model if self._record is not None else UNRESOLVED_MODEL,
                 endpoint=self._endpoint,
                 prompt_tokens=usage.prompt_tokens,
                 completion_tokens=usage.completion_tokens,

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from modelyard.errors import NotFound, QuotaExceeded
-from modelyard.finetune.states import ACTIVE as ACTIVE_FINE_TUNES
+from modelyard.jobs.states import ACTIVE as ACTIVE_JOBS
 from modelyard.quotas.limits import LIMIT_FIELDS, NO_LIMITS, Limits, stricter
 from modelyard.store import ApiKey, Database, Tenant
 from modelyard.store.tables import Evaluation, FineTuningJob, Quota, UsageEvent, utcnow
@@ -26,7 +26,6 @@ from modelyard.tenancy import Principal
 
 __all__ = ["CallerQuotas", "QuotaService", "StoredQuota"]
 
-ACTIVE_EVALUATIONS = frozenset({"queued", "running"})
 # A job slot frees when a job ends; there is no sooner moment to name.
 _JOB_RETRY_AFTER_S = 60
 # Names the job-slot lock among PostgreSQL advisory locks ("mjob" in ASCII).
@@ -175,8 +174,8 @@ class QuotaService:
                 FineTuningJob.key_id == principal.key_id,
                 Evaluation.key_id == principal.key_id,
             )
-        fine_tunes = select(func.count()).where(owner_ft, FineTuningJob.status.in_(ACTIVE_FINE_TUNES))
-        evaluations = select(func.count()).where(owner_ev, Evaluation.status.in_(ACTIVE_EVALUATIONS))
+        fine_tunes = select(func.count()).where(owner_ft, FineTuningJob.status.in_(ACTIVE_JOBS))
+        evaluations = select(func.count()).where(owner_ev, Evaluation.status.in_(ACTIVE_JOBS))
         if session is not None:
             return int(session.scalar(fine_tunes) or 0) + int(session.scalar(evaluations) or 0)
         with self._db.session() as own:

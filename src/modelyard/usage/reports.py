@@ -124,5 +124,17 @@ def report_csv(report: Report) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(names)
     for row in report.rows:
-        writer.writerow([*(row[g] for g in report.group_by), *(row[m] for m in MEASURES)])
+        writer.writerow([*(_cell(row[g]) for g in report.group_by), *(row[m] for m in MEASURES)])
     return out.getvalue()
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """``value`` safe to open in a spreadsheet: a text cell that could start a formula is
+    prefixed with a quote, which spreadsheets show as text; numbers are left as numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value

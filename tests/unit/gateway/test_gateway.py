@@ -22,6 +22,7 @@ from modelyard.backends import (
     register_backend,
 )
 from modelyard.errors import UpstreamError
+from modelyard.gateway.metering import UNRESOLVED_MODEL
 from modelyard.prompting import Message
 from modelyard.store import Database, ModelRecord, UsageEvent
 from tests.conftest import Platform
@@ -155,7 +156,7 @@ def test_every_call_is_metered_with_cost(scripted: Platform) -> None:
     _chat(scripted, stream=True)
     _chat(scripted, model="missing")
     rows = _usage_rows(scripted)
-    assert [(r.model, r.status_code) for r in rows] == [("echo", 200), ("echo", 200), ("missing", 404)]
+    assert [(r.model, r.status_code) for r in rows] == [("echo", 200), ("echo", 200), (UNRESOLVED_MODEL, 404)]
     first = rows[0]
     assert (first.prompt_tokens, first.completion_tokens) == (2, 3)
     assert first.cost == pytest.approx(2 / 1000 * 1.0 + 3 / 1000 * 2.0)
