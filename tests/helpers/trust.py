@@ -169,9 +169,9 @@ def seed_tenant(platform: Platform, *, run_evaluation: bool = True) -> Seeded:
     )
     assert evaluation.status_code == 200, evaluation.text
     if run_evaluation:  # before any fine-tuning job is queued: the worker must not train
-        worker = Worker(platform.settings)
-        while worker.run_once():
-            pass
+        with Worker(platform.settings) as worker:
+            while worker.run_once():
+                pass
     training_file = upload(platform, _rows(canary, 3), "fine-tune")
     job = platform.client.post(
         "/v1/fine_tuning/jobs",

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from modelyard.audit.context import annotate
 from modelyard.backends.base import ModelSpec
@@ -172,6 +173,17 @@ class CatalogService:
         self._cache.pop(record.id, None)
         annotate(model=record.id)
         return record
+
+    def add_in(self, session: Session, record: ModelRecord) -> None:
+        """Add a model in the caller's transaction (a fine-tune published with its bill).
+
+        Raises ``Conflict`` when the name is taken. The cache holds no misses, so the new
+        model is visible to every process once the caller commits.
+        """
+        if session.get(ModelRecord, record.id) is not None:
+            raise Conflict(f"a model named '{record.id}' already exists", param="id")
+        session.add(record)
+        self._cache.pop(record.id, None)
 
 
 def _require_admin(principal: Principal) -> None:

@@ -1,4 +1,4 @@
-"""`modelyard worker`: run fine-tuning (and later evaluation) jobs."""
+"""`modelyard worker`: run fine-tuning and evaluation jobs."""
 
 from __future__ import annotations
 
@@ -36,4 +36,9 @@ def worker(
         signal.signal(signum, lambda *_: stop.set())
     if parent_pid is not None:
         threading.Thread(target=_stop_when_orphaned, args=(parent_pid, stop), daemon=True).start()
-    Worker(Settings()).run_forever(stop)
+    settings = Settings()
+    # Training takes every core it is given; at a lower priority, the gateway's requests
+    # (another process) still get the CPU at once while a job trains.
+    os.nice(settings.worker_nice)
+    # The worker builds its services once and stops them (flushing usage and audit) on exit.
+    Worker(settings).run_forever(stop)

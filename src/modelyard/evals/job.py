@@ -3,14 +3,14 @@
 Each answer is stored as soon as it arrives, so a worker killed mid-run resumes with
 the items still missing; scoring is recomputed from the stored answers, so it is safe to
 run again. Calls to one model go out concurrently (``concurrency`` at a time): a local
-model batches them, a remote one answers them in parallel.
+model batches them, a remote one answers them in parallel. Every call takes the worker's
+one call path (``context.services.caller``) on the worker's one event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,16 +18,20 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from modelyard.backends.base import GenerationParams
-from modelyard.errors import ModelyardError
+from modelyard.errors import ModelyardError, QuotaExceeded
 from modelyard.evals.items import to_items
+from modelyard.evals.metrics.judge import JUDGE_MAX_TOKENS
 from modelyard.evals.results import EvalItem
-from modelyard.evals.service import EVAL_KIND, TERMINAL, add_event
-from modelyard.jobs.worker import JobContext, register_job_kind
+from modelyard.evals.service import EVAL_KIND, add_event
+from modelyard.jobs.context import JobContext
+from modelyard.jobs.kinds import JobKind
+from modelyard.jobs.lifecycle import Lifecycle, safe_message
+from modelyard.jobs.states import JobStatus
 from modelyard.prompting import Message
 from modelyard.store.tables import Evaluation, EvaluationOutput, Tenant, utcnow
 from modelyard.tenancy import Principal
 
-__all__ = ["run_evaluation"]
+__all__ = ["EVALUATION_JOB", "run_evaluation"]
 
 log = logging.getLogger(__name__)
 
@@ -36,116 +40,64 @@ class _Run:
     """One attempt at one evaluation: its row, its caller, and whether to stop."""
 
     def __init__(
-        self, context: JobContext, evaluation: Evaluation, caller: Any, principal: Principal
+        self, context: JobContext, lifecycle: Lifecycle, evaluation: Evaluation, principal: Principal
     ) -> None:
         self.context = context
+        self.lifecycle = lifecycle
         self.evaluation = evaluation
-        self.caller = caller
+        # Its own caller: a quota refusal stops this evaluation, not the worker's other jobs.
+        self.caller = context.services.caller.for_job()
         self.principal = principal
-        self._checked = 0.0
-        self._stopped = False
 
     def stopped(self) -> bool:
-        if self.context.lost.is_set() or self.context.shutdown.is_set():
-            return True
-        now = time.monotonic()
-        if not self._stopped and now - self._checked > 0.5:
-            self._checked = now
-            with self.context.db.session() as session:
-                self._stopped = session.get(Evaluation, self.evaluation.id).status in TERMINAL
-        return self._stopped
+        # Any reason stops an evaluation: its answers are stored, a later attempt resumes.
+        return self.lifecycle.stop_reason() is not None
 
     def event(self, message: str, **data: Any) -> None:
         with self.context.db.session() as session:
             add_event(session, self.evaluation.id, message, data=data or None)
 
 
-@register_job_kind(EVAL_KIND)
 def run_evaluation(context: JobContext) -> None:
+    lifecycle = Lifecycle(context)
+    if not lifecycle.runnable():
+        return
     with context.db.session() as session:
-        evaluation = session.get(Evaluation, context.lease.job_id)
-        tenant = session.get(Tenant, evaluation.tenant_id) if evaluation else None
-    if evaluation is None or evaluation.status in TERMINAL or tenant is None:
-        context.queue.finish(context.lease.job_id)
+        evaluation = session.get(Evaluation, context.job_id)
+        tenant = session.get(Tenant, evaluation.tenant_id)
+    if tenant is None:
+        lifecycle.fail("evaluation_failed", "the evaluation's tenant no longer exists")
         return
     principal = Principal(
         key_id=evaluation.key_id, tenant_id=tenant.id, tenant_name=tenant.name, role="member"
     )
     try:
-        finished = asyncio.run(_evaluate(context, evaluation, principal))
+        finished = context.run_async(_evaluate(_Run(context, lifecycle, evaluation, principal)))
     except Exception as exc:  # noqa: BLE001 - recorded as the evaluation's error
         log.exception("evaluation %s failed", evaluation.id)
-        message = (
-            exc.message if isinstance(exc, ModelyardError) else "the evaluation failed with an internal error"
-        )
-        _finish(
-            context,
-            evaluation.id,
-            "failed",
-            f"Evaluation failed: {message}",
-            error={"code": "evaluation_failed", "message": message},
-        )
+        lifecycle.fail("evaluation_failed", safe_message(exc, "the evaluation failed with an internal error"))
         return
     if finished:
-        _finish(context, evaluation.id, "succeeded", "Evaluation completed")
-    elif context.shutdown.is_set() and not context.lost.is_set():
-        context.queue.hold(evaluation.id)
-        context.queue.enqueue(evaluation.id, kind=EVAL_KIND, tenant_id=evaluation.tenant_id)
+        lifecycle.finish(JobStatus.SUCCEEDED, "Evaluation completed")
     else:
-        context.queue.finish(evaluation.id)
+        lifecycle.hand_back()
 
 
-def _finish(context: JobContext, evaluation_id: str, status: str, message: str, **fields: Any) -> None:
-    with context.db.session() as session:
-        evaluation = session.get(Evaluation, evaluation_id, with_for_update=True)
-        if evaluation.status not in TERMINAL:
-            evaluation.status, evaluation.finished_at = status, utcnow()
-            for name, value in fields.items():
-                setattr(evaluation, name, value)
-            add_event(session, evaluation_id, message, level="error" if status == "failed" else "info")
-    context.queue.finish(evaluation_id)
-
-
-async def _evaluate(context: JobContext, evaluation: Evaluation, principal: Principal) -> bool:
+async def _evaluate(run: _Run) -> bool:
     """True when every answer is in and scored; False when told to stop."""
-    from modelyard.files import FilesService
-    from modelyard.gateway.measured import MeasuredCaller
-    from modelyard.services import build_services
-    from modelyard.usage import UsageRecorder
-
-    # Services (and the models they load) outlive the job; metering is per job because
-    # its background writer belongs to this job's event loop.
-    services = context.resources.get("services") or context.resources.setdefault(
-        "services", build_services(context.settings)
-    )
-    usage = UsageRecorder(context.db, flush_interval_s=context.settings.usage_flush_interval_s)
-    await usage.start()
-    try:
-        caller = MeasuredCaller(services.catalog, services.pool, usage)
-        run = _Run(context, evaluation, caller, principal)
-        _mark_running(context, evaluation.id)
-        examples = FilesService.from_settings(context.db, context.settings).examples(
-            evaluation.tenant_id, evaluation.file_id
-        )
-        items = to_items(examples)
-        for model in evaluation.models:
-            if not await _answer_all(run, model, items):
-                return False
-        if run.stopped():
+    evaluation = run.evaluation
+    run.lifecycle.move(JobStatus.RUNNING, "Evaluation started", started_at=evaluation.started_at or utcnow())
+    examples = run.context.services.files.examples(evaluation.tenant_id, evaluation.file_id)
+    items = to_items(examples)
+    for model in evaluation.models:
+        if not await _answer_all(run, model, items):
             return False
-        run.event("All answers in; scoring")
-        await _score(run, items)
-        return not run.stopped()
-    finally:
-        await usage.stop()
-
-
-def _mark_running(context: JobContext, evaluation_id: str) -> None:
-    with context.db.session() as session:
-        evaluation = session.get(Evaluation, evaluation_id, with_for_update=True)
-        if evaluation.status == "queued":
-            evaluation.status, evaluation.started_at = "running", evaluation.started_at or utcnow()
-            add_event(session, evaluation_id, "Evaluation started")
+    if run.stopped():
+        return False
+    run.event("All answers in; scoring")
+    await _score(run, items)
+    run.caller.check()  # a quota that ran out while judging stops the evaluation
+    return not run.stopped()
 
 
 def _answered(run: _Run, model: str) -> set[int]:
@@ -174,11 +126,12 @@ async def _answer_all(run: _Run, model: str, items: Sequence[EvalItem]) -> bool:
 
     async def ask(item: EvalItem) -> None:
         async with gate:
-            if run.stopped():
+            if run.stopped() or run.caller.refused:
                 return
             await _ask_one(run, model, item, params)
 
     await asyncio.gather(*(ask(item) for item in pending))
+    run.caller.check()  # out of quota: stop, once the calls in flight are answered and billed
     return not run.stopped()
 
 
@@ -187,6 +140,8 @@ async def _ask_one(run: _Run, model: str, item: EvalItem, params: GenerationPara
     row = EvaluationOutput(evaluation_id=run.evaluation.id, item=item.index, model=model, scores={})
     try:
         call = await run.caller.chat(model, messages, params, run.principal)
+    except QuotaExceeded:
+        return  # not an answer: the caller keeps the refusal and the evaluation stops on it
     except ModelyardError as exc:
         row.output, row.error = None, exc.message
     else:
@@ -232,7 +187,7 @@ async def _score(run: _Run, items: Sequence[EvalItem]) -> None:
 
 def _judge(run: _Run) -> Any:
     async def judge(model: str, messages: list[dict[str, str]]) -> str:
-        params = GenerationParams(max_tokens=256, temperature=0.0)
+        params = GenerationParams(max_tokens=JUDGE_MAX_TOKENS, temperature=0.0)
         chat = [Message(m["role"], m["content"]) for m in messages]
         return (await run.caller.chat(model, chat, params, run.principal, endpoint="evaluation-judge")).text
 
@@ -244,3 +199,6 @@ def _embed(run: _Run) -> Any:
         return await run.caller.embed(model, texts, run.principal)
 
     return embed
+
+
+EVALUATION_JOB = JobKind(name=EVAL_KIND, table=Evaluation, add_event=add_event, run=run_evaluation)

@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from modelyard.errors import InvalidRequest
-from modelyard.files import FilesService
-from modelyard.jobs.worker import JobContext
+from modelyard.jobs.context import JobContext
 from modelyard.prompting import Message
 from modelyard.store.tables import FineTuningJob, ModelRecord
 
@@ -26,15 +25,14 @@ class Prepared:
 def _base_folder(context: JobContext, record: ModelRecord) -> Path:
     from modelyard.backends.base import ModelSpec
     from modelyard.backends.transformers.loading import resolve_folder
-    from modelyard.services import backend_context
 
     spec = ModelSpec(id=record.id, backend=record.backend, task=record.task, source=dict(record.source))
-    return resolve_folder(spec, backend_context(context.settings))
+    return resolve_folder(spec, context.services.pool.context)
 
 
 def prepare(context: JobContext, job: FineTuningJob) -> Prepared:
     """Blocking. Raises ``ModelyardError`` with a user-facing message when it cannot train."""
-    files = FilesService.from_settings(context.db, context.settings)
+    files = context.services.files
     train = files.examples(job.tenant_id, job.training_file)
     validation = files.examples(job.tenant_id, job.validation_file) if job.validation_file else None
     if not train:
@@ -62,8 +60,25 @@ def train_job(context: JobContext, job: FineTuningJob, prepared: Prepared, hooks
         validation=prepared.validation,
         work_dir=context.settings.jobs_dir / job.id,
         hooks=hooks,
-        dtype=context.settings.train_dtype,
+        dtype=_train_dtype(context.settings, context.settings.jobs_dir / job.id),
     )
+
+
+def _train_dtype(settings: Any, work_dir: Path) -> str:
+    """The configured format; for "auto" the one a resumed job's checkpoints were trained
+    in (its checkpoints only resume in it), else the one measured faster for training here."""
+    from modelyard.finetune import checkpoints as ckpt
+    from modelyard.hardware import NumberFormats, apply_threads
+
+    apply_threads(settings.torch_threads)
+    if settings.train_dtype != "auto":
+        return str(settings.train_dtype)
+    latest = ckpt.latest_checkpoint(work_dir / "checkpoints")
+    if latest is not None:
+        recorded = ckpt.read_json(latest.path / ckpt.STATE_FILE).get("dtype")
+        if recorded in ("float32", "bfloat16"):
+            return str(recorded)
+    return NumberFormats.from_settings(settings).train_dtype("auto")
 
 
 def _with_checkpoints(spec: Any, every: int) -> Any:

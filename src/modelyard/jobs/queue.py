@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
 
 from modelyard.store import Database
 from modelyard.store.tables import QueuedJob, utcnow
@@ -35,13 +36,25 @@ class JobQueue:
         self._db = db
         self._lease = timedelta(seconds=lease_s)
 
-    def enqueue(self, job_id: str, *, kind: str, tenant_id: str) -> None:
-        with self._db.session() as session:
-            row = session.get(QueuedJob, job_id)
-            if row is None:
-                session.add(QueuedJob(id=job_id, kind=kind, tenant_id=tenant_id, state=QUEUED))
-            elif row.state == HELD:
-                row.state, row.lease_owner, row.lease_expires_at = QUEUED, None, None
+    def enqueue(self, job_id: str, *, kind: str, tenant_id: str, session: Session | None = None) -> None:
+        """Queue a job, or put a held one back in line.
+
+        Pass the ``session`` that inserts the job's own row: both commit together, so a
+        crash between "create" and "enqueue" cannot leave a job that never runs.
+        """
+        if session is None:
+            with self._db.session() as own:
+                self.enqueue(job_id, kind=kind, tenant_id=tenant_id, session=own)
+            return
+        row = session.get(QueuedJob, job_id)
+        if row is None:
+            session.add(QueuedJob(id=job_id, kind=kind, tenant_id=tenant_id, state=QUEUED))
+        elif row.state == HELD:
+            row.state, row.lease_owner, row.lease_expires_at = QUEUED, None, None
+
+    def requeue(self, job_id: str) -> None:
+        """Hand a job back to the queue in one step (a worker stopping, a paused job resumed)."""
+        self._set_state(job_id, QUEUED)
 
     def hold(self, job_id: str) -> None:
         """Take a job out of the queue without finishing it (paused)."""

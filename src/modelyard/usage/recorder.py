@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from sqlalchemy.orm import Session
+
 from modelyard.store import Database, UsageEvent
 from modelyard.store.batching import BatchWriter
 
@@ -56,3 +58,9 @@ class UsageRecorder:
     def _insert(self, batch: list[UsageRecord]) -> None:
         with self._db.session() as session:
             session.add_all(UsageEvent(**asdict(r)) for r in batch)
+
+    def record_in(self, session: Session, record: UsageRecord, *, ref_id: str) -> None:
+        """Write one event now, in the caller's transaction, not batched: a bill that must
+        commit with what it pays for (a published fine-tune). ``ref_id`` is unique, so the
+        same thing is never billed twice."""
+        session.add(UsageEvent(**{**asdict(record), "ref_id": ref_id}))

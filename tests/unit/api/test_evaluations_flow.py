@@ -50,9 +50,9 @@ def _upload(platform: Platform, data: bytes, purpose: str, key: str | None = Non
 
 
 def _run_jobs(platform: Platform) -> None:
-    worker = Worker(platform.settings)
-    while worker.run_once():
-        pass
+    with Worker(platform.settings) as worker:
+        while worker.run_once():
+            pass
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from modelyard.errors import Conflict
-from modelyard.finetune.states import check_transition
+from modelyard.jobs.states import check_transition
 from modelyard.store import Database
 from modelyard.store.tables import FileRecord, Tenant
 from tests.conftest import Platform

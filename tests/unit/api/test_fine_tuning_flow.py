@@ -57,8 +57,9 @@ def tuned(platform: Platform, tiny_model_dir: Path) -> tuple[Platform, dict]:
         },
         headers=platform.headers(),
     ).json()
-    worker = Worker(platform.settings.model_copy(update={"checkpoint_every_steps": 2, "keep_checkpoints": 2}))
-    assert worker.run_once()
+    settings = platform.settings.model_copy(update={"checkpoint_every_steps": 2, "keep_checkpoints": 2})
+    with Worker(settings) as worker:
+        assert worker.run_once()
     return platform, platform.client.get(f"{JOBS}/{job['id']}", headers=platform.headers()).json()
 
 
@@ -132,7 +133,8 @@ def _exactly_one_model_and_one_bill_with_lineage(platform: Platform, job: dict) 
     assert bills[0].endpoint == "fine_tuning" and bills[0].prompt_tokens == job["trained_tokens"]
     assert bills[0].cost == pytest.approx(job["trained_tokens"] / 1000 * 2.0)  # the training price
     # running the worker again finds nothing to do and publishes nothing twice
-    assert not Worker(platform.settings).run_once()
+    with Worker(platform.settings) as worker:
+        assert not worker.run_once()
 
 
 def test_tuned_model_serves_and_the_job_is_fully_recorded(tuned: tuple[Platform, dict]) -> None:
