@@ -35,6 +35,7 @@ def running_server(*, worker: bool = False, **env: str) -> Iterator[tuple[str, s
         "MODELYARD_HOME": str(home),
         "MODELYARD_PORT": str(port),
         "MODELYARD_MODELS_DIR": str(CACHE / "models"),
+        "MODELYARD_HARDWARE_DIR": str(CACHE / "hardware"),
         **env,
     }
     command = [

@@ -88,6 +88,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         home=tmp_path / "home",
         database_url=database_url,
         models_dir=TEST_CACHE / "models",
+        # The number-format choice is per machine: measured once per test session, not per test.
+        hardware_dir=TEST_CACHE / "hardware",
         usage_flush_interval_s=0.05,
         audit_flush_interval_s=0.05,
     )

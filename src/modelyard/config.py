@@ -7,7 +7,11 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "apply_offline_environment"]
+__all__ = ["Settings", "apply_offline_environment", "cpu_isa_overrides"]
+
+# PyTorch's and oneDNN's own switches for the instruction set they use: they change which
+# number format is faster, so a measured choice is only valid under the same values.
+_ISA_VARIABLES = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA")
 
 
 def apply_offline_environment() -> None:
@@ -20,6 +24,13 @@ def apply_offline_environment() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+def cpu_isa_overrides() -> dict[str, str]:
+    """The instruction-set limits this process runs under (set by the operator, not us)."""
+    import os
+
+    return {name: os.environ[name] for name in _ISA_VARIABLES if os.environ.get(name)}
 
 
 class Settings(BaseSettings):
@@ -42,9 +53,17 @@ class Settings(BaseSettings):
     audit_key: str | None = Field(default=None, min_length=16)
     # Built-in models are registered on start-up; import happens on first use.
     builtin_models: bool = True
-    # dtype for local transformers models on CPU: bf16 decodes ~2x faster than fp32.
-    torch_dtype: str = "bfloat16"
-    torch_threads: int | None = None
+    # Number format of local transformers models: "auto" measures this machine once (per
+    # CPU model and torch version, cached in <home>/hardware) and picks the faster of
+    # float32 and bfloat16; bf16 is 86x slower than fp32 where the CPU lacks native bf16.
+    torch_dtype: str = "auto"
+    # Threads for torch work (serving, training, evaluation); default: the cores this
+    # process may run on (os.sched_getaffinity).
+    torch_threads: int | None = Field(default=None, ge=1)
+    # Where the measured number-format choice is cached; defaults to <home>/hardware.
+    hardware_dir: Path | None = None
+    # Niceness of the job worker process: training yields the CPU to the gateway's requests.
+    worker_nice: int = Field(default=10, ge=0, le=19)
     # Local models whose weights stay in memory at once (a base and its LoRA adapters count
     # once; remote providers not at all). Over it, the least recently used weights go.
     max_loaded_models: int = Field(default=4, ge=1)
@@ -80,15 +99,22 @@ class Settings(BaseSettings):
     # A job keeps its newest checkpoints only (gemma r=16: ~44 MB each); the newest is what a
     # resume needs, and the published adapter is stored apart from them.
     keep_checkpoints: int = Field(default=3, ge=1)
-    # Training precision: bf16 trains ~1.5x faster on CPU than fp32 and matches how the
-    # base is served (torch_dtype). A job keeps the dtype it started with across resumes.
-    train_dtype: str = "bfloat16"
+    # Training precision: "auto" picks the format measured faster for training on this
+    # machine (see torch_dtype). A job keeps the dtype it started with across resumes.
+    train_dtype: str = "auto"
 
     # Used by the CLI to reach a running server.
     base_url: str | None = None
     api_key: str | None = None
 
-    @field_validator("home", "models_dir", mode="after")
+    @field_validator("torch_dtype", "train_dtype", mode="after")
+    @classmethod
+    def _number_format(cls, value: str) -> str:
+        if value not in ("auto", "float32", "bfloat16"):
+            raise ValueError("must be auto, float32 or bfloat16")
+        return value
+
+    @field_validator("home", "models_dir", "hardware_dir", mode="after")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
@@ -108,6 +134,10 @@ class Settings(BaseSettings):
     @property
     def resolved_base_url(self) -> str:
         return self.base_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def resolved_hardware_dir(self) -> Path:
+        return self.hardware_dir or self.home / "hardware"
 
     @property
     def files_dir(self) -> Path:

@@ -65,6 +65,7 @@ def start_server(
         "MODELYARD_HOME": str(home),
         "MODELYARD_PORT": str(port),
         "MODELYARD_MODELS_DIR": str(TEST_CACHE / "models"),
+        "MODELYARD_HARDWARE_DIR": str(TEST_CACHE / "hardware"),
         "MODELYARD_BASE_URL": f"http://127.0.0.1:{port}",
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),

@@ -48,8 +48,9 @@ class BackendContext:
     """Process-wide settings a backend may need (from ``Settings``)."""
 
     models_dir: Path
-    torch_dtype: str = "bfloat16"
-    torch_threads: int | None = None
+    # "auto": the format measured faster on this machine, via ``number_formats``.
+    torch_dtype: str = "auto"
+    torch_threads: int | None = None  # None: the cores this process may run on
     upstream_timeout_s: float = 60.0
     upstream_connect_timeout_s: float = 5.0
     default_max_tokens: int = 256
@@ -59,6 +60,21 @@ class BackendContext:
     # Process-wide resources backends share, e.g. one loaded base model under many
     # LoRA adapters. Not part of equality: two contexts are alike whatever they hold.
     shared: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # Resolves "auto" (hardware.NumberFormats); None: measured with a cache in models_dir.
+    number_formats: Any = field(default=None, compare=False, hash=False)
+
+    def resolved_torch_dtype(self) -> str:
+        """The format local weights are loaded in; measures the machine once for "auto"."""
+        if self.torch_dtype != "auto":
+            return self.torch_dtype
+        formats = self.number_formats
+        if formats is None:
+            from modelyard.hardware import NumberFormats
+
+            formats = NumberFormats(self.models_dir.parent / "hardware", threads=self.torch_threads)
+            self.shared.setdefault("number_formats", formats)
+            formats = self.shared["number_formats"]
+        return str(formats.serve_dtype("auto"))
 
 
 @dataclass(frozen=True, slots=True)

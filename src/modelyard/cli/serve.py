@@ -8,26 +8,33 @@ import threading
 import typer
 
 from modelyard.config import Settings
+from modelyard.hardware import NumberFormats
 
 __all__ = ["serve"]
 
 log = logging.getLogger("modelyard")
 
 
-def _import_builtins_in_background(settings: Settings) -> None:
-    """Convert gemma-3-270m once, so the first chat does not wait for it."""
+def _prepare_in_background(settings: Settings, formats: NumberFormats, import_builtins: bool) -> None:
+    """Measure the number formats (logged; cached per machine), then convert gemma-3-270m
+    once, so the first chat waits for neither. One after the other: the measurement would
+    be disturbed by the conversion's load."""
     from modelyard.backends.transformers import builtin_model_ready, ensure_builtin_model
 
-    if builtin_model_ready("gemma-3-270m", settings.resolved_models_dir):
-        return
-
     def run() -> None:
+        if "auto" in (settings.torch_dtype, settings.train_dtype):
+            try:
+                formats.choice()
+            except Exception:  # noqa: BLE001 - measured again on first use
+                log.exception("measuring the number formats failed")
+        if not import_builtins or builtin_model_ready("gemma-3-270m", settings.resolved_models_dir):
+            return
         try:
             ensure_builtin_model("gemma-3-270m", settings.resolved_models_dir)
         except Exception:  # noqa: BLE001 - a failed import must not stop the server
             log.exception("importing gemma-3-270m failed; it will be retried on first use")
 
-    threading.Thread(target=run, name="import-gemma", daemon=True).start()
+    threading.Thread(target=run, name="prepare-models", daemon=True).start()
 
 
 def serve(
@@ -55,8 +62,9 @@ def serve(
         services.audit.admin("bootstrap_admin_key", detail={"key_id": issued.id, "tenant": issued.tenant})
         typer.echo(f"Created the platform admin key; it is in {settings.admin_key_file} (mode 600).")
     typer.echo(f"modelyard {settings.resolved_base_url}  home={settings.home}")
-    if import_builtins and settings.builtin_models:
-        _import_builtins_in_background(settings)
+    _prepare_in_background(
+        settings, services.pool.context.number_formats, import_builtins and settings.builtin_models
+    )
     supervisor = WorkerSupervisor() if with_worker else None
     if supervisor:
         supervisor.start()

@@ -110,6 +110,7 @@ class _Run:
     checkpoints: Path
     hooks: TrainHooks
     narrow_logits: bool  # the model computes logits for the last few positions only
+    dtype: str
     step_times: list[float] = field(default_factory=list)
 
 
@@ -149,6 +150,7 @@ def train(
         checkpoints=work_dir / "checkpoints",
         hooks=hooks,
         narrow_logits=_narrow_logits(model),
+        dtype=dtype,
     )
     progress, resumed_from = _resume(run)
 
@@ -416,6 +418,8 @@ def _state(
     return {
         "format_version": _FORMAT_VERSION,
         "fingerprint": run.fingerprint,
+        # A resume trains on in this format, whatever "auto" would choose today.
+        "dtype": run.dtype,
         "progress": asdict(progress),
         # For people reading the file: resuming derives all of these from the step.
         "epoch": epoch,

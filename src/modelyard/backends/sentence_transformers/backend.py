@@ -116,11 +116,11 @@ def _open(folder: Path, context: BackendContext) -> Any:
     # Hub lookups for a local folder must miss at once, not time out on a box without
     # internet; the app and CLI set this at start, this covers library use.
     apply_offline_environment()
-    import torch
     from sentence_transformers import SentenceTransformer
 
-    if context.torch_threads:
-        torch.set_num_threads(context.torch_threads)
+    from modelyard.hardware import apply_threads
+
+    apply_threads(context.torch_threads)
     # float32 whatever context.torch_dtype says: the model is small, and bfloat16 would
     # cost similarity precision for little speed.
     return SentenceTransformer(

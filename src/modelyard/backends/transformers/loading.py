@@ -72,17 +72,17 @@ def _from_pretrained(folder: Path, context: BackendContext) -> tuple[Any, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    if context.torch_dtype not in _DTYPES:
-        raise BackendUnavailable(
-            f"torch dtype '{context.torch_dtype}' is not supported; use bfloat16 or float32"
-        )
-    if context.torch_threads:
-        torch.set_num_threads(context.torch_threads)
+    from modelyard.hardware import apply_threads
+
+    dtype = context.resolved_torch_dtype()
+    if dtype not in _DTYPES:
+        raise BackendUnavailable(f"torch dtype '{dtype}' is not supported; use auto, bfloat16 or float32")
+    apply_threads(context.torch_threads)
     # Only local safetensors, and never code shipped with the weights.
     safe = {"local_files_only": True, "trust_remote_code": False}
     tokenizer = AutoTokenizer.from_pretrained(folder, **safe)
     model = AutoModelForCausalLM.from_pretrained(
-        folder, dtype=getattr(torch, context.torch_dtype), use_safetensors=True, **safe
+        folder, dtype=getattr(torch, dtype), use_safetensors=True, **safe
     )
     model.eval()
     return model, tokenizer

@@ -1,0 +1,38 @@
+"""What this machine is and which number formats it runs (platform admin keys only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+from fastapi import APIRouter
+
+from modelyard import __version__
+from modelyard.api.deps import AdminDep, AuthenticatedRouter, ServicesDep
+from modelyard.hardware import available_cores
+
+__all__ = ["router"]
+
+router: APIRouter = AuthenticatedRouter(scope="admin", prefix="/v1/admin", tags=["admin"])
+
+
+@router.get("/system")
+async def system_info(_admin: AdminDep, services: ServicesDep) -> dict[str, Any]:
+    """CPU, threads and the number formats chosen for serving and training, with the
+    figures measured; asking measures the machine if nothing has yet (about a second)."""
+    settings = services.settings
+    formats = services.pool.context.number_formats
+    if "auto" in (settings.torch_dtype, settings.train_dtype):
+        await anyio.to_thread.run_sync(formats.choice)
+    report = formats.report()
+    return {
+        "object": "system",
+        "version": __version__,
+        "cores_available": available_cores(),
+        "torch_threads": settings.torch_threads or available_cores(),
+        "worker_nice": settings.worker_nice,
+        "configured": {"torch_dtype": settings.torch_dtype, "train_dtype": settings.train_dtype},
+        "serving_dtype": formats.serve_dtype(settings.torch_dtype) if report else settings.torch_dtype,
+        "training_dtype": formats.train_dtype(settings.train_dtype) if report else settings.train_dtype,
+        "number_formats": report,
+    }
