@@ -14,6 +14,7 @@ from modelyard.config import Settings
 from modelyard.evals.service import EvaluationService
 from modelyard.files import FilesService
 from modelyard.finetune.service import FineTuningService
+from modelyard.gateway.calls import CallPath
 from modelyard.gateway.service import GatewayService
 from modelyard.jobs import JobQueue
 from modelyard.hardware import NumberFormats
@@ -102,7 +103,8 @@ def build_services(settings: Settings) -> Services:
         catalog=catalog,
         pool=pool,
         usage=usage,
-        gateway=GatewayService(catalog, pool, usage, quota_guard),
+        # One call path for every call made for a tenant (HTTP, evaluations, the judge).
+        gateway=GatewayService(CallPath(catalog, pool, usage, quota_guard)),
         queue=queue,
         fine_tuning=FineTuningService(db, queue, catalog, files, quotas),
         files=files,

@@ -57,25 +57,35 @@ class Meter:
         )
 
     def success(self, usage: Usage) -> None:
-        self._finish(usage, 200)
+        self._finish(usage, 200, billed=True)
 
     def failure(self, error: BaseException, usage: Usage | None = None) -> None:
         if isinstance(error, QuotaExceeded):  # refused before any work: nothing to meter
-            self._done = True
+            self.refused(error)
             return
         status = error.status_code if isinstance(error, ModelyardError) else 500
-        self._finish(usage or Usage(0, 0), status)
+        self._finish(usage or Usage(0, 0), status, billed=False)
+
+    def refused(self, error: ModelyardError) -> None:
+        """Refused by the caller's quotas before any work: it goes in the audit log (the
+        request's entry names the model), never in usage, and its reservation is void."""
+        if self._done:
+            return
+        self._done = True
+        self._ticket.settle(None, 0.0)
+        note_usage(self._model, 0, 0, error.status_code)
 
     def aborted(self, usage: Usage | None = None) -> None:
-        # 499: the caller closed the connection before the answer was complete.
-        self._finish(usage or Usage(0, 0), 499)
+        # 499: the caller closed the connection before the answer was complete. What was
+        # produced until then was produced for it, and is billed like a finished answer.
+        self._finish(usage or Usage(0, 0), 499, billed=True)
 
-    def _finish(self, usage: Usage, status: int) -> None:
+    def _finish(self, usage: Usage, status: int, *, billed: bool = True) -> None:
         if self._done:
             return
         self._done = True
         # Failed calls are not billed (cost 0); their tokens still count against quotas.
-        cost = self.cost(usage) if status == 200 else 0.0
+        cost = self.cost(usage) if billed else 0.0
         self._ticket.settle(usage, cost)
         note_usage(self._model, usage.prompt_tokens, usage.completion_tokens, status)
         self._recorder.record(

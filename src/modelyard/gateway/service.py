@@ -1,4 +1,8 @@
-"""Resolves a model for a caller, calls its backend, meters the call, shapes the answer."""
+"""The HTTP side of the call path: request bodies in, OpenAI-shaped answers and SSE out.
+
+Resolving, quotas, backends and metering are the call path's (``gateway.calls``), the
+same one evaluations and the judge use.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,9 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from modelyard.backends.base import Choice, EmbeddingBackend, Generation, StreamChunk, TextBackend, Usage
-from modelyard.backends.pool import BackendPool
-from modelyard.catalog import CatalogService
-from modelyard.errors import InvalidRequest, ModelyardError
+from modelyard.errors import ModelyardError
 from modelyard.gateway import render
+from modelyard.gateway.calls import CallPath, StreamTally, message_chars
 from modelyard.gateway.metering import Meter
 from modelyard.gateway.params import (
     completion_prompts,
@@ -20,10 +23,9 @@ from modelyard.gateway.params import (
 )
 from modelyard.gateway.protocol import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
 from modelyard.prompting import Message
-from modelyard.quotas import Demand, QuotaGuard, prompt_bound
+from modelyard.quotas import Demand, prompt_bound
 from modelyard.store import ModelRecord
 from modelyard.tenancy import Principal
-from modelyard.usage import UsageRecorder
 
 __all__ = ["GatewayService"]
 
@@ -35,46 +37,32 @@ _TASK_OF_ENDPOINT = {"chat": "chat", "completions": "chat", "embeddings": "embed
 
 
 class GatewayService:
-    def __init__(
-        self,
-        catalog: CatalogService,
-        pool: BackendPool,
-        usage: UsageRecorder,
-        guard: QuotaGuard | None = None,
-    ) -> None:
-        self._catalog = catalog
-        self._pool = pool
-        self._usage = usage
-        self._guard = guard
+    def __init__(self, calls: CallPath) -> None:
+        self._calls = calls
+
+    @property
+    def calls(self) -> CallPath:
+        return self._calls
+
+    def _meter(self, principal: Principal, model: str, endpoint: str) -> Meter:
+        return self._calls.meter(principal, model, endpoint)
 
     def _record(self, model: str, principal: Principal, endpoint: str, meter: Meter) -> ModelRecord:
-        record = self._catalog.get_visible(model, principal)
-        meter.bind(record)
-        if record.task != _TASK_OF_ENDPOINT[endpoint]:
-            raise InvalidRequest(
-                f"model '{model}' serves the '{record.task}' task and cannot answer /v1/{endpoint}",
-                param="model",
-                code="wrong_model_task",
-            )
-        return record
+        return self._calls.resolve(meter, model, _TASK_OF_ENDPOINT[endpoint], f"/v1/{endpoint}")
 
     async def _admit(
         self, meter: Meter, record: ModelRecord, demand: Demand, request: _Request | None = None
     ) -> None:
-        """Quotas first, before a backend is loaded or called: a refused call costs nothing."""
-        if self._guard is None:
-            return
-        ticket = await self._guard.admit(meter.principal, record, demand)
-        meter.hold(ticket)
-        if ticket.max_tokens is not None and request is not None:
-            request.max_tokens = ticket.max_tokens
+        cap = await self._calls.admit(meter, record, demand)
+        if cap is not None and request is not None:
+            request.max_tokens = cap
 
     async def _backend(self, record: ModelRecord) -> Any:
-        return await self._pool.get(self._catalog.spec_for(record))
+        return await self._calls.backend(record)
 
     # -- non-streaming -------------------------------------------------------
     async def chat(self, request: ChatCompletionRequest, principal: Principal) -> dict[str, Any]:
-        meter = Meter(self._usage, principal, request.model, "chat")
+        meter = self._meter(principal, request.model, "chat")
         try:
             record = self._record(request.model, principal, "chat", meter)
             messages = to_messages(request)
@@ -89,7 +77,7 @@ class GatewayService:
         return render.chat_completion(request.model, result)
 
     async def complete(self, request: CompletionRequest, principal: Principal) -> dict[str, Any]:
-        meter = Meter(self._usage, principal, request.model, "completions")
+        meter = self._meter(principal, request.model, "completions")
         try:
             record = self._record(request.model, principal, "completions", meter)
             prompts = completion_prompts(request)
@@ -104,7 +92,7 @@ class GatewayService:
         return render.text_completion(request.model, result)
 
     async def embed(self, request: EmbeddingRequest, principal: Principal) -> dict[str, Any]:
-        meter = Meter(self._usage, principal, request.model, "embeddings")
+        meter = self._meter(principal, request.model, "embeddings")
         try:
             record = self._record(request.model, principal, "embeddings", meter)
             inputs = embedding_inputs(request)
@@ -120,12 +108,14 @@ class GatewayService:
 
     # -- streaming -----------------------------------------------------------
     async def stream_chat(self, request: ChatCompletionRequest, principal: Principal) -> Frames:
-        meter = Meter(self._usage, principal, request.model, "chat")
+        meter = self._meter(principal, request.model, "chat")
         ids = render.StreamIds("chatcmpl")
+        tally = StreamTally()
 
         async def open_stream() -> AsyncIterator[StreamChunk | Usage]:
             record = self._record(request.model, principal, "chat", meter)
             messages = to_messages(request)
+            tally.prompt_chars = message_chars(messages)
             await self._admit(meter, record, _chat_demand(request, messages), request)
             backend: TextBackend = await self._backend(record)
             return backend.stream_chat(messages, generation_params(request, _accepted(backend)))
@@ -135,15 +125,17 @@ class GatewayService:
                 return render.chat_chunk(ids, request.model, None, role=True)
             return render.chat_chunk(ids, request.model, item, usage=usage)
 
-        return await _primed(open_stream, frame, meter)
+        return await _primed(open_stream, frame, meter, tally)
 
     async def stream_complete(self, request: CompletionRequest, principal: Principal) -> Frames:
-        meter = Meter(self._usage, principal, request.model, "completions")
+        meter = self._meter(principal, request.model, "completions")
         ids = render.StreamIds("cmpl")
+        tally = StreamTally()
 
         async def open_stream() -> AsyncIterator[StreamChunk | Usage]:
             record = self._record(request.model, principal, "completions", meter)
             prompts = completion_prompts(request)
+            tally.prompt_chars = len(prompts[0])
             await self._admit(meter, record, _completion_demand(request, prompts), request)
             backend: TextBackend = await self._backend(record)
             return backend.stream_complete(prompts[0], generation_params(request, _accepted(backend)))
@@ -153,7 +145,7 @@ class GatewayService:
                 return None
             return render.completion_chunk(ids, request.model, item, usage=usage)
 
-        return await _primed(open_stream, frame, meter)
+        return await _primed(open_stream, frame, meter, tally)
 
 
 # -- quotas --------------------------------------------------------------------
@@ -191,6 +183,7 @@ async def _primed(
     open_stream: Callable[[], Any],
     frame: Callable[[StreamChunk | None, Usage | None], dict[str, Any] | None],
     meter: Meter,
+    tally: StreamTally,
 ) -> Frames:
     """Start the stream before answering, so early errors still get a proper HTTP status."""
     try:
@@ -201,7 +194,7 @@ async def _primed(
     except BaseException as exc:
         meter.failure(exc)
         raise
-    return _frames(stream, first, frame, meter)
+    return _frames(stream, first, frame, meter, tally)
 
 
 async def _empty() -> AsyncIterator[StreamChunk | Usage]:
@@ -214,34 +207,35 @@ async def _frames(
     first: StreamChunk | Usage | None,
     frame: Callable[[StreamChunk | None, Usage | None], dict[str, Any] | None],
     meter: Meter,
+    tally: StreamTally,
 ) -> Frames:
-    usage: Usage | None = None
     try:
         opening = frame(None, None)
         if opening is not None:
             yield render.sse(opening)
         item = first
         while item is not None:
-            if isinstance(item, Usage):
-                usage = item
-            else:
+            # Counted before it is sent: a client that leaves after this piece had it.
+            tally.add(item)
+            if not isinstance(item, Usage):
                 yield render.sse(frame(item, None))  # type: ignore[arg-type]
             item = await anext(stream, None)
-        usage = usage or Usage(0, 0)
+        usage = tally.usage()
         yield render.sse(frame(None, usage))  # type: ignore[arg-type]
         yield render.DONE_FRAME
         meter.success(usage)
     except ModelyardError as exc:
         # Headers are sent already: the error travels as an SSE event, as OpenAI does.
-        meter.failure(exc, usage)
+        meter.failure(exc, tally.reported)
         yield render.error_frame(exc.to_body())
     except Exception as exc:
         log.exception("stream failed")
-        meter.failure(exc, usage)
+        meter.failure(exc, tally.reported)
         yield render.error_frame(ModelyardError("the stream failed").to_body())
     except BaseException:
-        # The client went away (or the server is stopping): meter what was produced.
-        meter.aborted(usage)
+        # The client went away (or the server is stopping): bill what was produced until
+        # then, and settle the quota reservation with the same figure.
+        meter.aborted(tally.usage())
         raise
     finally:
         await _aclose(stream)

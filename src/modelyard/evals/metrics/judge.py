@@ -18,9 +18,17 @@ from modelyard.evals.metrics.registry import register_metric
 from modelyard.evals.metrics.verdict import SCALES, ScaleName, Ungraded, parse_verdict
 from modelyard.evals.results import EvalItem, Score
 
-__all__ = ["DEFAULT_RUBRIC", "JUDGE_CONCURRENCY", "Judge", "JudgeConfig", "judge_messages"]
+__all__ = [
+    "DEFAULT_RUBRIC",
+    "JUDGE_CONCURRENCY",
+    "JUDGE_MAX_TOKENS",
+    "Judge",
+    "JudgeConfig",
+    "judge_messages",
+]
 
 JUDGE_CONCURRENCY = 8  # judge calls in flight at once, per metric run
+JUDGE_MAX_TOKENS = 256  # a verdict's JSON fits; a key capped lower cannot use the judge
 
 DEFAULT_RUBRIC = (
     "The answer must respond to the last user message correctly, completely and without "
