@@ -12,6 +12,7 @@ from modelyard.audit.context import annotate
 from modelyard.backends.base import ModelSpec
 from modelyard.catalog.builtin import BUILTIN_MODELS
 from modelyard.catalog.local_folder import inspect_folder
+from modelyard.catalog.names import check_not_confusable, check_registrable
 from modelyard.catalog.schemas import CardIn, LocalModelIn, ModelCard, ModelObject, RemoteModelIn
 from modelyard.catalog.secrets import SecretBox
 from modelyard.errors import Conflict, NotFound, PermissionDenied
@@ -20,6 +21,9 @@ from modelyard.store import Database, ModelRecord
 from modelyard.tenancy import Principal
 
 __all__ = ["CatalogService", "LocalModelIn", "RemoteModelIn", "to_model_object"]
+
+# Names the model-id lock among PostgreSQL advisory locks ("mids" in ASCII).
+_MODEL_IDS_LOCK_KEY = 0x6D696473
 
 
 class CatalogService:
@@ -166,9 +170,13 @@ class CatalogService:
         )
 
     def _insert(self, record: ModelRecord) -> ModelRecord:
-        with self._db.session() as session:
+        """Add a model an admin or provider registered, under an id of its choosing."""
+        check_registrable(record.id)
+        # One writer at a time: two confusable ids registered at once must not both pass.
+        with self._db.serialized_session(_MODEL_IDS_LOCK_KEY) as session:
             if session.get(ModelRecord, record.id) is not None:
                 raise Conflict(f"a model named '{record.id}' already exists", param="id")
+            check_not_confusable(record.id, session.scalars(select(ModelRecord.id)))
             session.add(record)
         self._cache.pop(record.id, None)
         annotate(model=record.id)
