@@ -24,6 +24,7 @@ from modelyard.api import (
 )
 from modelyard.api.body_limit import BodyLimitMiddleware
 from modelyard.api.errors import install_error_handlers
+from modelyard.api.json_text import LoneSurrogateGuard
 from modelyard.audit.middleware import AuditMiddleware
 from modelyard.config import Settings, apply_offline_environment
 from modelyard.gateway import routes as gateway_routes
@@ -57,6 +58,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         redoc_url=None,
     )
     install_error_handlers(app)
+    # Inside the body limit, which bounds what it reads.
+    app.add_middleware(LoneSurrogateGuard)
     # Inside the audit middleware, so a refused body is still an audited request.
     app.add_middleware(
         BodyLimitMiddleware,

@@ -28,6 +28,8 @@ def _range(start: date | None, end: date | None) -> tuple[date, date]:
     start = start or end.replace(day=1)
     if start > end:
         raise InvalidRequest("start must not be after end", param="start")
+    if end >= date.max:  # a report runs to the midnight after its last day
+        raise InvalidRequest(f"end must be before {date.max.isoformat()}", param="end")
     return start, end
 
 

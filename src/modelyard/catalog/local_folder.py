@@ -11,6 +11,7 @@ import struct
 from dataclasses import dataclass
 from math import prod
 from pathlib import Path
+from typing import Any
 
 from modelyard.errors import InvalidRequest
 
@@ -18,6 +19,8 @@ __all__ = ["FolderFacts", "inspect_folder"]
 
 _PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 _CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length")
+# The safetensors format's own cap on its JSON header.
+_MAX_HEADER_BYTES = 100 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +68,28 @@ def _read_config(path: Path) -> dict:
 
 
 def _count_parameters(file: Path) -> int:
-    # The safetensors header is a length-prefixed JSON table of tensor shapes.
-    with file.open("rb") as handle:
-        (size,) = struct.unpack("<Q", handle.read(8))
-        header = json.loads(handle.read(size))
-    return sum(prod(t["shape"]) for name, t in header.items() if name != "__metadata__")
+    """Read the safetensors header, a length-prefixed JSON table of tensor shapes; anything
+    else (a truncated file, a link to some other file) is refused without echoing it."""
+    bad = InvalidRequest(f"{file.name} is not a valid safetensors file", param="path", code="invalid_weights")
+    try:
+        with file.open("rb") as handle:
+            prefix = handle.read(8)
+            size = struct.unpack("<Q", prefix)[0] if len(prefix) == 8 else -1
+            if not 0 < size <= min(_MAX_HEADER_BYTES, file.stat().st_size - 8):
+                raise bad
+            header = json.loads(handle.read(size))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise bad from exc
+    if not isinstance(header, dict):
+        raise bad
+    shapes = [_shape(entry) for name, entry in header.items() if name != "__metadata__"]
+    if any(shape is None for shape in shapes):
+        raise bad
+    return sum(prod(shape) for shape in shapes if shape is not None)
+
+
+def _shape(entry: Any) -> list[int] | None:
+    shape = entry.get("shape") if isinstance(entry, dict) else None
+    if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
+        return None
+    return shape

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from modelyard.errors import InvalidRequest
 from modelyard.prompting import Message
+from modelyard.unicode_text import lone_surrogate_path, surrogate_message
 
 __all__ = [
     "Problem",
@@ -122,6 +123,10 @@ def _json_record(number: int, line: str) -> Record:
     except (ValueError, RecursionError) as exc:
         detail = f" ({exc.msg}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
         return Record(number, None, problem=Problem(number, "invalid_json", f"not valid JSON{detail}"))
+    surrogate = lone_surrogate_path(value)
+    if surrogate is not None:  # no tokenizer, file or database can take it
+        field = ".".join(str(part) for part in surrogate) or "line"
+        return Record(number, None, problem=Problem(number, "invalid_text", surrogate_message(field)))
     return _object_record(number, value)
 
 

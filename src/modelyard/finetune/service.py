@@ -217,6 +217,9 @@ class FineTuningService:
 
 def _event_number(event_id: str) -> int:
     try:
-        return int(event_id.removeprefix("ftevent-"))
+        number = int(event_id.removeprefix("ftevent-"))
     except ValueError as exc:
         raise InvalidRequest("'after' must be an event id", param="after") from exc
+    if not 0 <= number < 2**63:  # past what the id column (and the database driver) holds
+        raise InvalidRequest("'after' must be an event id", param="after")
+    return number

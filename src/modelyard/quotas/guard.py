@@ -44,7 +44,9 @@ _KIND_NAMES = {"rpm": "requests per minute", "tpm": "tokens per minute", "spend"
 
 def prompt_bound(texts: Sequence[str]) -> int:
     """An upper bound of the tokens ``texts`` make, with room for a chat template."""
-    return sum(len(text.encode()) for text in texts) + _PER_MESSAGE_TOKENS * len(texts)
+    # surrogatepass: a lone surrogate is refused at the API's edge, but a bound must not raise.
+    encoded = sum(len(text.encode("utf-8", "surrogatepass")) for text in texts)
+    return encoded + _PER_MESSAGE_TOKENS * len(texts)
 
 
 @dataclass(frozen=True, slots=True)
