@@ -58,6 +58,7 @@ class EvaluationService:
     def create(self, body: CreateEvaluationIn, principal: Principal) -> Evaluation:
         self._check_models(body, principal)
         metrics = self._check_metrics(body, principal)
+        self._check_max_tokens(body, principal)
         record = self._files.get(principal, body.file)
         evaluation = Evaluation(
             id=f"eval-{secrets.token_hex(12)}",
@@ -91,6 +92,33 @@ class EvaluationService:
             record = self._catalog.get_visible(model, principal)
             if record.task != "chat":
                 raise InvalidRequest(f"model '{model}' is not a chat model", param=f"models.{index}")
+
+    def _check_max_tokens(self, body: CreateEvaluationIn, principal: Principal) -> None:
+        """Refuse now what the key's max_tokens quota would refuse on every call; a default
+        the caller did not choose is lowered to the cap instead."""
+        from modelyard.evals.metrics.judge import JUDGE_MAX_TOKENS
+
+        cap = self._quotas.for_caller(principal).stricter("max_tokens") if self._quotas else None
+        if cap is None:
+            return
+        generation = body.generation
+        if "max_tokens" not in generation.model_fields_set:
+            generation.max_tokens = min(generation.max_tokens, int(cap))
+        elif generation.max_tokens > cap:
+            raise InvalidRequest(
+                f"generation.max_tokens {generation.max_tokens} is above this key's quota of "
+                f"{int(cap)} tokens per request",
+                param="generation.max_tokens",
+                code="max_tokens_above_quota",
+            )
+        for index, spec in enumerate(body.metrics):
+            if spec.get("name") == "judge" and JUDGE_MAX_TOKENS > cap:
+                raise InvalidRequest(
+                    f"the judge asks up to {JUDGE_MAX_TOKENS} tokens per verdict, above this key's "
+                    f"quota of {int(cap)} tokens per request",
+                    param=f"metrics.{index}",
+                    code="max_tokens_above_quota",
+                )
 
     def _check_metrics(self, body: CreateEvaluationIn, principal: Principal) -> list[dict[str, Any]]:
         from modelyard.evals.metrics import build_metrics

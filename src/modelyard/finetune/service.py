@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from pathlib import Path
 from typing import Any
@@ -9,10 +10,11 @@ from typing import Any
 from sqlalchemy import select
 
 from modelyard.catalog import CatalogService
-from modelyard.errors import Conflict, InvalidRequest, NotFound
+from modelyard.errors import Conflict, InvalidRequest, NotFound, QuotaExceeded
 from modelyard.files import FilesService
 from modelyard.finetune.checkpoints import ADAPTER_CONFIG, ADAPTER_WEIGHTS
 from modelyard.finetune.protocol import CreateJobIn
+from modelyard.finetune.spec import planned_epochs
 from modelyard.jobs import JobQueue
 from modelyard.jobs.states import ACTIVE, TERMINAL, JobStatus, check_transition
 from modelyard.quotas.service import QuotaService, job_session
@@ -21,9 +23,11 @@ from modelyard.store.tables import (
     FineTuningCheckpoint,
     FineTuningEvent,
     FineTuningJob,
+    ModelRecord,
     utcnow,
 )
 from modelyard.tenancy import Principal
+from modelyard.usage import training_cost
 
 __all__ = ["JOB_KIND", "FineTuningService", "add_event"]
 
@@ -78,6 +82,7 @@ class FineTuningService:
         self._require_file(body.training_file, principal, "training_file")
         if body.validation_file:
             self._require_file(body.validation_file, principal, "validation_file")
+        self._check_budget(base, body, principal)
         job = FineTuningJob(
             id=f"ftjob-{secrets.token_hex(12)}",
             tenant_id=principal.tenant_id,
@@ -99,6 +104,23 @@ class FineTuningService:
             # In the same transaction: a crash cannot leave a job that never runs.
             self._queue.enqueue(job.id, kind=JOB_KIND, tenant_id=principal.tenant_id, session=session)
         return job
+
+    def _check_budget(self, base: ModelRecord, body: CreateJobIn, principal: Principal) -> None:
+        """A job whose estimated bill is more than what is left of the budget never starts."""
+        left = self._quotas.budget_left(principal) if self._quotas and base.price_training_per_1k else None
+        if left is None:
+            return
+        training = self._files.get(principal, body.training_file)
+        epochs = planned_epochs(body.resolved_hyperparameters()["n_epochs"], training.examples)
+        tokens = int(training.stats.get("estimated_training_tokens", 0)) * epochs
+        cost = training_cost(tokens, base.price_training_per_1k)
+        if cost > left.amount:
+            raise QuotaExceeded(
+                f"this job's estimated training cost ({cost:g} for about {tokens} trained tokens) is "
+                f"more than what is left of the {left.subject}'s spend budget this period ({left.amount:g})",
+                code="spend_quota_exceeded",
+                headers={"Retry-After": str(max(1, math.ceil(left.resets_in_s)))},
+            )
 
     def _require_file(self, file_id: str, principal: Principal, param: str) -> None:
         try:

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from modelyard.errors import InvalidRequest
 
-__all__ = ["AUTO", "BASE_LEARNING_RATE", "ResolvedSpec", "TrainSpec", "resolve"]
+__all__ = ["AUTO", "BASE_LEARNING_RATE", "ResolvedSpec", "TrainSpec", "planned_epochs", "resolve"]
 
 AUTO = "auto"
 Auto = Literal["auto"]
@@ -155,6 +155,11 @@ def resolve(spec: TrainSpec, n_examples: int) -> ResolvedSpec:
         checkpoint_every_steps=spec.checkpoint_every_steps,
         log_every_steps=spec.log_every_steps,
     )
+
+
+def planned_epochs(n_epochs: int | str, n_examples: int) -> int:
+    """The epochs a run will make: ``n_epochs``, or what "auto" picks for the data set."""
+    return int(n_epochs) if n_epochs != AUTO else _auto_epochs(max(n_examples, 1))
 
 
 def _auto_epochs(n_examples: int) -> int:

@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 
 from modelyard.errors import NotFound, QuotaExceeded
 from modelyard.jobs.states import ACTIVE as ACTIVE_JOBS
-from modelyard.quotas.limits import LIMIT_FIELDS, NO_LIMITS, Limits, stricter
+from modelyard.quotas.limits import LIMIT_FIELDS, NO_LIMITS, Limits, period_bounds, stricter
 from modelyard.store import ApiKey, Database, Tenant
 from modelyard.store.tables import Evaluation, FineTuningJob, Quota, UsageEvent, utcnow
 from modelyard.tenancy import Principal
 
-__all__ = ["CallerQuotas", "QuotaService", "StoredQuota"]
+__all__ = ["BudgetLeft", "CallerQuotas", "QuotaService", "StoredQuota"]
 
 # A job slot frees when a job ends; there is no sooner moment to name.
 _JOB_RETRY_AFTER_S = 60
@@ -45,6 +45,13 @@ class CallerQuotas:
     @property
     def limits_calls(self) -> bool:
         return self.tenant.limits_calls or self.key.limits_calls
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetLeft:
+    subject: str  # "tenant" or "key"
+    amount: float
+    resets_in_s: float  # until the budget period ends
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +155,24 @@ class QuotaService:
         value = await asyncio.to_thread(self._sum_spend, subject_type, subject_id, since)
         self._spent[cache_key] = (self._clock() + self._ttl, value)
         return value
+
+    def budget_left(self, principal: Principal) -> BudgetLeft | None:
+        """What is left of the caller's spend budget this period, for whichever of its tenant
+        and key has less left, read from the store now; None without a budget."""
+        quotas = self.for_caller(principal)
+        now = utcnow()
+        left: BudgetLeft | None = None
+        for subject, subject_id, limits in (
+            ("tenant", principal.tenant_id, quotas.tenant),
+            ("key", principal.key_id, quotas.key),
+        ):
+            if limits.spend_budget is None:
+                continue
+            start, end = period_bounds(limits.budget_period, now)
+            remaining = max(limits.spend_budget - self._sum_spend(subject, subject_id, start), 0.0)
+            if left is None or remaining < left.amount:
+                left = BudgetLeft(subject, remaining, (end - now).total_seconds())
+        return left
 
     def _sum_spend(self, subject_type: str, subject_id: str, since: datetime) -> float:
         column = UsageEvent.tenant_id if subject_type == "tenant" else UsageEvent.key_id
