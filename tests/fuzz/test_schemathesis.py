@@ -7,7 +7,10 @@ Any 5xx is a bug: a caller's input must never reach an unclassified error.
 Nothing here is skipped: built-in models are turned off, so no inference call can load a
 real model (every model a request names is unknown or a fuzzed registration, never
 reachable), and no worker runs, so a fine-tuning job or evaluation that got created
-would only be queued. The CI run keeps examples few and derandomised (about 20 s); for a
+would only be queued. Every generated case is also sent poisoned (:func:`_poison`): its
+JSON strings carrying lone UTF-16 surrogates and its integers (body and query) past 64
+bits, the two classes of input the schema's own strategies never produce. The CI run
+keeps examples few and derandomised (about 20 s); for a
 longer, random run::
 
     MODELYARD_FUZZ_EXAMPLES=500 pytest -m fuzz tests/fuzz
@@ -15,8 +18,9 @@ longer, random run::
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +37,10 @@ pytestmark = pytest.mark.fuzz
 
 EXAMPLES = int(os.environ.get("MODELYARD_FUZZ_EXAMPLES", "20"))
 _REQUEST_KEYS = ("method", "url", "headers", "params", "json", "content", "data", "files")
+# Lone surrogates (JSON's "\\ud800" escapes decode to unencodable text) and integers no
+# database column or C library holds.
+LONE_SURROGATES = ("\ud800", "x\udfff", "\udbff\ud7ff")
+HUGE_INTEGERS = (2**63, -(2**63) - 1, 10**30, 99999999999999999999999999)
 
 
 class Target:
@@ -68,12 +76,50 @@ def _send(client: TestClient, case: Any, key: str) -> Any:
     return client.request(**request)
 
 
+def _poison(value: Any, pick: Callable[[tuple[Any, ...]], Any]) -> Any:
+    """``value`` with every string carrying a lone surrogate and every integer made huge."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return pick(HUGE_INTEGERS)
+    if isinstance(value, str):
+        return value + pick(LONE_SURROGATES)
+    if isinstance(value, dict):
+        return {key: _poison(item, pick) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_poison(item, pick) for item in value]
+    return value
+
+
+def _send_poisoned(client: TestClient, case: Any, key: str, pick: Callable[[tuple[Any, ...]], Any]) -> Any:
+    kwargs = case.as_transport_kwargs(
+        base_url="http://testserver", headers={"Authorization": f"Bearer {key}"}
+    )
+    request = {k: v for k, v in kwargs.items() if k in _REQUEST_KEYS}
+    params = request.get("params")
+    if isinstance(params, dict):
+        # Surrogates cannot travel in a URL; huge numbers can, as text.
+        request["params"] = {
+            name: str(pick(HUGE_INTEGERS)) if str(value).lstrip("-").isdigit() else value
+            for name, value in params.items()
+        }
+    if "json" in request:
+        # ensure_ascii: the surrogate travels as its escape, as a hostile client would send it.
+        request["content"] = json.dumps(_poison(request.pop("json"), pick)).encode()
+        request["headers"] = {**request.get("headers", {}), "Content-Type": "application/json"}
+    elif isinstance(request.get("data"), bytes | str):
+        request["content"] = request.pop("data")
+    return client.request(**request)
+
+
 def _fuzz_operation(target: Target, operation: Any, key: str, failures: dict[str, str]) -> None:
     from hypothesis import HealthCheck, Phase, given, settings
 
     label = f"{operation.method.upper()} {operation.path}"
 
-    @given(case=operation.as_strategy())
+    from hypothesis import strategies as st
+
+    @given(case=operation.as_strategy(), data=st.data())
     @settings(
         max_examples=EXAMPLES,
         deadline=None,
@@ -82,10 +128,17 @@ def _fuzz_operation(target: Target, operation: Any, key: str, failures: dict[str
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    def run(case: Any) -> None:
+    def run(case: Any, data: Any) -> None:
         response = _send(target.client, case, key)
         if response.status_code >= 500 and label not in failures:
             failures[label] = f"{response.status_code} for {case.as_curl_command()}: {response.text[:300]}"
+        poisoned = _send_poisoned(
+            target.client, case, key, lambda options: data.draw(st.sampled_from(options))
+        )
+        if poisoned.status_code >= 500 and label not in failures:
+            failures[label] = (
+                f"{poisoned.status_code} poisoned (surrogates, huge integers): {poisoned.text[:300]}"
+            )
 
     run()
 
