@@ -16,6 +16,7 @@ from modelyard.files import FilesService
 from modelyard.finetune.service import FineTuningService
 from modelyard.gateway.calls import CallPath
 from modelyard.gateway.service import GatewayService
+from modelyard.home import ensure_home
 from modelyard.jobs import JobQueue
 from modelyard.hardware import NumberFormats
 from modelyard.quotas import Limiter, QuotaGuard, QuotaService, build_limiter
@@ -74,7 +75,7 @@ def backend_context(settings: Settings, outbound: OutboundGuard | None = None) -
 
 def build_services(settings: Settings) -> Services:
     """Open the store (migrating it), and wire every service; loads no model."""
-    settings.home.mkdir(parents=True, exist_ok=True)
+    ensure_home(settings.home)
     db = Database(settings.resolved_database_url)
     db.migrate()
     secrets = SecretBox(load_or_create_key(settings.secret_key, settings.secret_key_file))

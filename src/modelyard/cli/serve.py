@@ -9,6 +9,7 @@ import typer
 
 from modelyard.config import Settings
 from modelyard.hardware import NumberFormats
+from modelyard.home import exposure_warning
 
 __all__ = ["serve"]
 
@@ -57,6 +58,9 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     services = build_services(settings)
+    exposed = exposure_warning(settings.home)
+    if exposed:
+        log.warning(exposed)
     issued = services.tenancy.ensure_admin_key(settings.admin_key_file)
     if issued is not None:
         services.audit.admin("bootstrap_admin_key", detail={"key_id": issued.id, "tenant": issued.tenant})

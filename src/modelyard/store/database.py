@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from modelyard.home import create_private_file
+
 __all__ = ["Database", "without_nul"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
@@ -66,9 +68,10 @@ class Database:
 
     def _build_engine(self) -> Engine:
         if self.url.startswith("sqlite"):
-            path = self.url.split("///", 1)[-1]
+            path = self.url.split("///", 1)[-1].split("?", 1)[0]
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                # SQLite gives its -wal and -shm files the database file's mode.
+                create_private_file(Path(path))
             engine = create_engine(self.url, connect_args={"check_same_thread": False})
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
