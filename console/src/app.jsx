@@ -8,6 +8,7 @@ import { match, navigate, useLocation } from "./lib/router.js";
 import { SessionContext, loadIdentity } from "./lib/session.js";
 import { Activity } from "./pages/activity.jsx";
 import { Audit } from "./pages/admin-audit.jsx";
+import { Overview } from "./pages/admin-overview.jsx";
 import { Providers } from "./pages/admin-providers.jsx";
 import { Tenants } from "./pages/admin-tenants.jsx";
 import { Dataset } from "./pages/dataset.jsx";
@@ -39,6 +40,7 @@ const ROUTES = [
   ["/provider-usage", ProviderUsage, { scope: "usage", provider: true }],
   ["/keys", Keys, { scope: "keys" }],
   ["/activity", Activity, { scope: "audit" }],
+  ["/admin/overview", Overview, { admin: true }],
   ["/admin/tenants", Tenants, { admin: true }],
   ["/admin/providers", Providers, { admin: true }],
   ["/admin/audit", Audit, { admin: true }],
@@ -109,7 +111,8 @@ export function App() {
       (found) => {
         setSession(found);
         setState("signed-in");
-        const first = visibleNav(found)[0];
+        // Admins land on the Overview (the machine and its number formats); others on their first page.
+        const first = found.isAdmin ? { path: "/admin/overview" } : visibleNav(found)[0];
         if (where.path === "/" || where.path === "/signin") navigate(first ? first.path : "/plaza");
       },
       (failure) => controller.signal.aborted || setError(failure),

@@ -16,6 +16,7 @@ export const NAV = [
   { path: "/provider-usage", label: "Provider usage", scope: "usage", provider: true },
   { path: "/keys", label: "API keys", scope: "keys" },
   { path: "/activity", label: "Activity", scope: "audit", notAdmin: true },
+  { path: "/admin/overview", label: "Overview", admin: true },
   { path: "/admin/tenants", label: "Tenants", admin: true },
   { path: "/admin/providers", label: "Providers", admin: true },
   { path: "/admin/audit", label: "Audit log", admin: true },

@@ -32,6 +32,26 @@ export function when(unixSeconds) {
   });
 }
 
+/** A moment with its time zone, where the zone matters (a machine measured elsewhere, a log to match). */
+export function whenZoned(unixSeconds) {
+  if (!unixSeconds) return "—";
+  return new Date(unixSeconds * 1000).toLocaleString("en-GB", {
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    timeZoneName: "short",
+  });
+}
+
+/** Seconds as milliseconds with three significant digits or so: 0.1246 → "124.6 ms", 0.0012 → "1.20 ms". */
+export function msOf(seconds) {
+  if (seconds === null || seconds === undefined) return "—";
+  const v = seconds * 1000;
+  return `${v.toFixed(v >= 100 ? 1 : v >= 1 ? 2 : 3)} ms`;
+}
+
 export function bytes(v) {
   if (v === null || v === undefined) return "—";
   const units = ["B", "KB", "MB", "GB"];
