@@ -116,7 +116,10 @@ def test_a_remote_stream_closed_early_bills_what_was_produced(settings: Settings
     with MockUpstream() as upstream, live_gateway(settings) as live:
         # A pause before each piece: the client is gone before the answer (and its usage) ends.
         upstream.chunk_delay_s = 0.3
-        live.client.post("/v1/admin/outbound-allowlist", json={"host": "127.0.0.1"}, headers=live.admin)
+        allowed = live.client.post(
+            "/v1/admin/outbound-allowlist", json={"host": f"127.0.0.1:{upstream.port}"}, headers=live.admin
+        )
+        assert allowed.status_code == 201, allowed.text
         add_model(
             live,
             {"kind": "remote", "id": "far", "base_url": upstream.base_url, "upstream_model": "mock-model"},

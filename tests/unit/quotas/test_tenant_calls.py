@@ -67,7 +67,7 @@ def run_jobs(platform: Platform) -> None:
 def remote(platform: Platform) -> Iterator[MockUpstream]:
     """A priced remote chat model 'far' on the loopback mock provider."""
     with MockUpstream() as upstream:
-        platform.allow_outbound("127.0.0.1")
+        platform.allow_outbound(f"127.0.0.1:{upstream.port}")
         body = {"kind": "remote", "id": "far", "base_url": upstream.base_url, "upstream_model": "mock-model"}
         response = platform.client.post(
             "/v1/models", json={**body, **PER_TOKEN}, headers=platform.headers(platform.admin_key)
