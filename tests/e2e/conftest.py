@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,7 +118,16 @@ def chromium() -> Iterator[Any]:
 
 @pytest.fixture
 def recorded_page(chromium: Any, console: Console) -> Iterator[tuple[Any, Recorder]]:
-    context = chromium.new_context(viewport=VIEWPORT, accept_downloads=True)
+    with recording(chromium, console) as recorded:
+        yield recorded
+
+
+@contextmanager
+def recording(chromium: Any, console: Console, **options: Any) -> Iterator[tuple[Any, Recorder]]:
+    """A fresh browser context's page on ``console``'s server, and what it requested.
+
+    ``options``: more of ``new_context``'s (``timezone_id``, ...)."""
+    context = chromium.new_context(viewport=VIEWPORT, accept_downloads=True, **options)
     page = context.new_page()
     recorder = Recorder(origin=console.server.base_url)
     page.on("request", lambda request: recorder.urls.append(request.url))
@@ -130,15 +140,18 @@ def recorded_page(chromium: Any, console: Console) -> Iterator[tuple[Any, Record
     page.on("console", lambda msg: recorder.errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: recorder.errors.append(str(exc)))
     page.set_default_timeout(milliseconds(20))  # every wait_for, click, goto without its own
-    yield page, recorder
-    context.close()
+    try:
+        yield page, recorder
+    finally:
+        context.close()
 
 
-def sign_in(page: Any, console: Console, key: str) -> None:
+def sign_in(page: Any, console: Console, key: str, landing: str = "Model plaza") -> None:
+    """Signs in and waits for the page the key lands on (platform admins: "Overview")."""
     page.goto(console.url)
     page.get_by_label("API key").fill(key)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Model plaza").wait_for()
+    page.get_by_role("heading", name=landing, exact=True).wait_for()
 
 
 def who(page: Any) -> tuple[str, str]:

@@ -10,7 +10,7 @@ from typing import Any
 from tests.e2e.conftest import Console, Recorder, clean, nav, open_page, shoot, sign_in, who
 from tests.helpers.deadlines import deadline
 
-ADMIN_LINKS = ("Tenants", "Providers", "Audit log")
+ADMIN_LINKS = ("Overview", "Tenants", "Providers", "Audit log")
 SECRET = b'{"prompt": "acme secret question", "completion": "acme secret answer"}\n' * 3
 
 
@@ -65,7 +65,7 @@ def test_a_member_sees_only_its_tenant_and_no_admin_page(
     page.goto(f"{console.url}#/keys")
     page.get_by_role("heading", name="Not open to this key").wait_for()
     assert 'needs the "keys" scope' in page.content()
-    for path in ("/admin/tenants", "/admin/providers", "/admin/audit"):
+    for path in ("/admin/overview", "/admin/tenants", "/admin/providers", "/admin/audit"):
         page.goto(f"{console.url}#{path}")
         page.get_by_role("heading", name="Platform admins only").wait_for()
     # The server refuses them too, whatever the page shows: 403, the route exists.
@@ -74,6 +74,7 @@ def test_a_member_sees_only_its_tenant_and_no_admin_page(
         "/v1/admin/tenants/acme/keys",
         "/v1/admin/audit",
         "/v1/admin/audit/verify",
+        "/v1/admin/system",
         "/v1/admin/quotas/tenants/acme",
         "/v1/keys",
     ):
@@ -173,9 +174,13 @@ def test_a_provider_sees_its_views(console: Console, recorded_page: tuple[Any, R
 
 def test_admin_pages(console: Console, recorded_page: tuple[Any, Recorder]) -> None:
     page, recorder = recorded_page
-    sign_in(page, console, console.server.admin_key)
+    sign_in(page, console, console.server.admin_key, landing="Overview")
     assert who(page) == ("platform", "admin")
     assert set(ADMIN_LINKS) <= set(nav(page))
+    # This server pins both number formats, so the Overview says so instead of measuring.
+    page.get_by_text("Not measured", exact=True).wait_for()
+    assert page.get_by_test_id("serving-dtype").inner_text() == "float32"
+    assert page.get_by_test_id("training-dtype").inner_text() == "float32"
     page.goto(f"{console.url}#/admin/tenants")
     page.get_by_role("cell", name="globex", exact=True).wait_for()
 
