@@ -17,8 +17,8 @@ from modelyard.finetune.service import FineTuningService
 from modelyard.gateway.calls import CallPath
 from modelyard.gateway.service import GatewayService
 from modelyard.home import ensure_home
-from modelyard.jobs import JobQueue
 from modelyard.hardware import NumberFormats
+from modelyard.jobs import JobQueue
 from modelyard.quotas import Limiter, QuotaGuard, QuotaService, build_limiter
 from modelyard.security import OutboundAllowList, OutboundGuard
 from modelyard.store import Database
@@ -68,9 +68,9 @@ def backend_context(settings: Settings, outbound: OutboundGuard | None = None) -
         upstream_timeout_s=settings.upstream_timeout_s,
         upstream_connect_timeout_s=settings.upstream_connect_timeout_s,
         outbound=outbound,
-    )
         # Measures nothing until a local model loads with torch_dtype "auto".
         number_formats=NumberFormats.from_settings(settings),
+    )
 
 
 def build_services(settings: Settings) -> Services:
