@@ -118,8 +118,9 @@ class Platform:
         services = self.client.app.state.services
         self.client.portal.call(services.usage.flush)
 
-    def allow_outbound(self, host: str = "127.0.0.1") -> None:
-        """Allow-list a host (the loopback mock upstream) the way an admin would."""
+    def allow_outbound(self, host: str) -> None:
+        """Allow-list a destination the way an admin would: ``127.0.0.1:<port>`` for a mock
+        upstream (a bare host allows only ports 80 and 443)."""
         response = self.client.post(
             "/v1/admin/outbound-allowlist", json={"host": host}, headers=self.headers(self.admin_key)
         )

@@ -14,6 +14,7 @@
     │   └── QuotaExceeded (429): a caller's own quota, refused before any work (never billed)
     ├── UpstreamError (502 upstream_error)
     │   └── UpstreamTimeout (504)
+    ├── LoopDetected (508 loop_detected): one of our own provider calls came back to us
     └── BackendUnavailable (503 service_unavailable)
 
 Messages are written for the caller: they never carry a stack trace or a file path.
@@ -28,6 +29,7 @@ __all__ = [
     "BackendUnavailable",
     "Conflict",
     "InvalidRequest",
+    "LoopDetected",
     "ModelyardError",
     "NotFound",
     "PayloadTooLarge",
@@ -117,6 +119,12 @@ class UpstreamError(ModelyardError):
     status_code = 502
     error_type = "upstream_error"
     default_code = "upstream_error"
+
+
+class LoopDetected(ModelyardError):
+    status_code = 508
+    error_type = "loop_detected"
+    default_code = "loop_detected"
 
 
 class UpstreamTimeout(UpstreamError):

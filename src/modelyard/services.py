@@ -20,7 +20,7 @@ from modelyard.home import ensure_home
 from modelyard.hardware import NumberFormats
 from modelyard.jobs import JobQueue
 from modelyard.quotas import Limiter, QuotaGuard, QuotaService, build_limiter
-from modelyard.security import OutboundAllowList, OutboundGuard
+from modelyard.security import ListenAddress, OutboundAllowList, OutboundGuard, hop_marker
 from modelyard.store import Database
 from modelyard.tenancy import TenancyService
 from modelyard.usage import UsageRecorder, UsageReports
@@ -68,9 +68,15 @@ def backend_context(settings: Settings, outbound: OutboundGuard | None = None) -
         upstream_timeout_s=settings.upstream_timeout_s,
         upstream_connect_timeout_s=settings.upstream_connect_timeout_s,
         outbound=outbound,
+        hop_marker=hop_marker(load_or_create_key(settings.secret_key, settings.secret_key_file)),
         # Measures nothing until a local model loads with torch_dtype "auto".
         number_formats=NumberFormats.from_settings(settings),
     )
+
+
+def outbound_allowlist(settings: Settings, db: Database) -> OutboundAllowList:
+    """The allow-list, with the gateway's own listen address refused whatever it holds."""
+    return OutboundAllowList(db, listen=ListenAddress(settings.host, settings.port))
 
 
 def build_services(settings: Settings) -> Services:
@@ -79,7 +85,7 @@ def build_services(settings: Settings) -> Services:
     db = Database(settings.resolved_database_url)
     db.migrate()
     secrets = SecretBox(load_or_create_key(settings.secret_key, settings.secret_key_file))
-    allowlist = OutboundAllowList(db)
+    allowlist = outbound_allowlist(settings, db)
     outbound_guard = allowlist.guard()
     catalog = CatalogService(db, secrets, outbound=outbound_guard)
     if settings.builtin_models:

@@ -20,8 +20,7 @@ from modelyard.gateway.calls import CallPath
 from modelyard.gateway.measured import MeasuredCaller
 from modelyard.jobs.kinds import JobKinds
 from modelyard.quotas import Limiter, QuotaGuard, QuotaService, build_limiter
-from modelyard.security import OutboundAllowList
-from modelyard.services import backend_context
+from modelyard.services import backend_context, outbound_allowlist
 from modelyard.store import Database
 from modelyard.usage import UsageRecorder
 
@@ -64,7 +63,7 @@ def build_worker_services(settings: Settings, db: Database | None = None) -> Wor
     """Wire the worker's services on an already migrated store; loads no model."""
     db = db or Database(settings.resolved_database_url)
     secrets = SecretBox(load_or_create_key(settings.secret_key, settings.secret_key_file))
-    outbound = OutboundAllowList(db).guard()
+    outbound = outbound_allowlist(settings, db).guard()
     catalog = CatalogService(db, secrets, outbound=outbound)
     pool = BackendPool(backend_context(settings, outbound), max_loaded=settings.max_loaded_models)
     usage = UsageRecorder(db, flush_interval_s=settings.usage_flush_interval_s)

@@ -28,7 +28,7 @@ def upstream(live_server: LiveServer) -> Iterator[MockUpstream]:
         # The mock listens on loopback, which the outbound guard refuses until an admin allows it.
         allowed = httpx.post(
             f"{live_server.base_url}/v1/admin/outbound-allowlist",
-            json={"host": "127.0.0.1"},
+            json={"host": f"127.0.0.1:{mock.port}"},
             headers=headers,
             timeout=scaled(60),
         )

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 
 from modelyard.catalog import CatalogService
-from modelyard.errors import AuthenticationFailed, PermissionDenied
+from modelyard.errors import AuthenticationFailed, LoopDetected, PermissionDenied
 from modelyard.gateway.service import GatewayService
+from modelyard.security.hop import HOP_HEADER, is_own_hop
 from modelyard.services import Services
 from modelyard.tenancy import SCOPES, Principal, TenancyService
 
@@ -35,6 +36,9 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 async def authenticate(request: Request, services: ServicesDep) -> Principal:
+    if is_own_hop(request.headers.get(HOP_HEADER), services.pool.context.hop_marker):
+        # One of our provider calls came back: serving it would call the provider again.
+        raise LoopDetected("this request was sent by this gateway to a provider and came back to it")
     header = request.headers.get("authorization")
     if not header:
         raise AuthenticationFailed(

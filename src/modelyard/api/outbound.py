@@ -22,19 +22,22 @@ async def _allowlist(services: ServicesDep) -> OutboundAllowList:
 
 
 AllowListDep = Annotated[OutboundAllowList, Depends(_allowlist)]
-HostPath = Annotated[str, Path(min_length=1, max_length=255)]
+HostPath = Annotated[str, Path(min_length=1, max_length=300)]
 
 
 class HostIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    host: str = Field(min_length=1, max_length=255)
+    # host, host:port or http(s)://host[:port]; a bare host allows ports 80 and 443 only.
+    host: str = Field(min_length=1, max_length=300)
 
 
 def _entry(entry: OutboundAllow) -> dict[str, Any]:
     return {
         "object": "outbound_allow",
-        "host": entry.host,
+        "host": entry.entry,
+        "scheme": entry.scheme,
+        "port": entry.port,
         "created_by": entry.created_by,
         "created_at": unix_seconds(entry.created_at),
     }
@@ -48,11 +51,12 @@ def list_outbound_hosts(_admin: AdminDep, allowlist: AllowListDep) -> dict[str, 
 @router.post("", status_code=201)
 def allow_outbound_host(body: HostIn, admin: AdminDep, allowlist: AllowListDep) -> dict[str, Any]:
     entry = allowlist.allow(body.host, created_by=admin.key_id)
-    annotate(host=entry.host)
+    annotate(host=entry.entry)
     return _entry(entry)
 
 
-@router.delete("/{host}", status_code=204)
+# ``:path``: an entry spelt with its scheme holds slashes.
+@router.delete("/{host:path}", status_code=204)
 def remove_outbound_host(host: HostPath, _admin: AdminDep, allowlist: AllowListDep) -> Response:
     allowlist.remove(host)
     return Response(status_code=204)

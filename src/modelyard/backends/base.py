@@ -57,6 +57,8 @@ class BackendContext:
     # Checks every address a remote backend connects to; None: the strictest guard (no
     # allow-list), so a context built without one still refuses internal addresses.
     outbound: OutboundGuard | None = field(default=None, compare=False, hash=False)
+    # Sent as X-Modelyard-Hop on provider calls; the gateway refuses requests carrying it.
+    hop_marker: str | None = field(default=None, compare=False, hash=False, repr=False)
     # Process-wide resources backends share, e.g. one loaded base model under many
     # LoRA adapters. Not part of equality: two contexts are alike whatever they hold.
     shared: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)

@@ -6,7 +6,10 @@ connection to it is opened (``address_for`` of the provider client in
 change between the two. A host is refused when it is, or resolves to, a
 loopback, private, link-local, multicast, reserved or unspecified address, in any of the
 spellings resolvers accept (``2130706433``, ``0x7f000001``, ``0177.1``, ``[::1]``,
-``[::ffff:127.0.0.1]``), unless an admin put that host on the allow-list.
+``[::ffff:127.0.0.1]``), unless an admin put that scheme, host and port on the allow-list.
+
+The gateway's own listen address is refused even when allowed: a model whose provider is
+the gateway itself would call itself until something else gave out.
 """
 
 from __future__ import annotations
@@ -14,22 +17,27 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from modelyard.errors import InvalidRequest
 
 __all__ = [
     "IPAddress",
+    "ListenAddress",
     "OutboundGuard",
     "Resolver",
     "is_internal",
     "literal_address",
+    "default_port",
     "normalise_host",
     "system_resolver",
 ]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str], Sequence[str]]
+# (scheme, normalised host, port) -> whether an admin allowed it
+AllowCheck = Callable[[str, str, int], bool]
 REFUSED = "outbound_address_refused"
 _SCHEMES = frozenset({"http", "https"})
 # NAT64 embeds an IPv4 address in the low 32 bits; a gateway would forward it there.
@@ -92,22 +100,53 @@ def _parse(resolved: str) -> IPAddress:
     return ipaddress.ip_address(resolved.split("%", 1)[0])
 
 
-def _nothing_allowed(_host: str) -> bool:
+def _nothing_allowed(_scheme: str, _host: str, _port: int) -> bool:
     return False
+
+
+def default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80
+
+
+@dataclass(frozen=True, slots=True)
+class ListenAddress:
+    """Where the gateway itself listens (``Settings.host``/``port``): never a provider."""
+
+    host: str
+    port: int
+
+    def reaches(self, port: int, addresses: Sequence[IPAddress]) -> bool:
+        """Whether a connection to ``port`` on any of ``addresses`` could land on the gateway.
+
+        Loopback and the unspecified address (which connects to this machine) count on any
+        listen host, so ``localhost``, ``127.0.0.2`` and ``0.0.0.0`` spellings are all caught.
+        """
+        if port != self.port:
+            return False
+        own = literal_address(normalise_host(self.host))
+        return any(
+            a.is_loopback or a.is_unspecified or a == own for a in (_embedded_ipv4(x) for x in addresses)
+        )
 
 
 class OutboundGuard:
     """Decides whether modelyard may open a connection to a host.
 
-    ``is_allowed`` answers for the admin allow-list (given a normalised host); ``resolver``
-    turns a name into addresses (injectable: tests need no DNS).
+    ``is_allowed`` answers for the admin allow-list (given scheme, normalised host and
+    port); ``resolver`` turns a name into addresses (injectable: tests need no DNS);
+    ``listen`` is the gateway's own address, refused whatever the allow-list says.
     """
 
     def __init__(
-        self, is_allowed: Callable[[str], bool] = _nothing_allowed, resolver: Resolver = system_resolver
+        self,
+        is_allowed: AllowCheck = _nothing_allowed,
+        resolver: Resolver = system_resolver,
+        *,
+        listen: ListenAddress | None = None,
     ):
         self._is_allowed = is_allowed
         self._resolve = resolver
+        self._listen = listen
 
     def check_url(self, url: str) -> None:
         """At registration: refuse a URL that could only reach an internal address."""
@@ -123,25 +162,37 @@ class OutboundGuard:
         if not host:
             raise InvalidRequest("base_url has no host", param="base_url", code=REFUSED)
         try:
-            self.connect_address(host)
+            port = parts.port or default_port(parts.scheme)
+        except ValueError as exc:
+            raise InvalidRequest("base_url has an invalid port", param="base_url", code=REFUSED) from exc
+        try:
+            self.connect_address(host, scheme=parts.scheme, port=port)
         except OSError:
             # Unresolvable now (an offline box, a name not yet in DNS): nothing to reach yet.
             # Every connection is checked again when it is opened.
             return
 
-    def connect_address(self, host: str) -> str | None:
+    def connect_address(self, host: str, *, scheme: str = "https", port: int | None = None) -> str | None:
         """The checked address to connect to for ``host``, or None to connect by name (an
-        allowed host). Raises InvalidRequest when refused, OSError when it does not resolve."""
+        allowed destination). Raises InvalidRequest when refused, OSError when it does not
+        resolve."""
         normal = normalise_host(host)
-        if self._is_allowed(normal):
-            return None
+        port = port or default_port(scheme)
         literal = literal_address(normal)
         addresses = [literal] if literal is not None else [_parse(a) for a in self._resolve(normal)]
         if not addresses:
             raise OSError(f"no address for {host}")
+        if self._listen is not None and self._listen.reaches(port, addresses):
+            raise InvalidRequest(
+                f"'{normal}:{port}' is the gateway's own address: a model cannot call the gateway",
+                param="base_url",
+                code=REFUSED,
+            )
+        if self._is_allowed(scheme, normal, port):
+            return None
         if any(is_internal(a) for a in addresses):
             raise InvalidRequest(
-                f"the host '{normal}' is or resolves to an internal address; a platform admin can "
+                f"'{normal}:{port}' is or resolves to an internal address; a platform admin can "
                 "allow it with POST /v1/admin/outbound-allowlist",
                 param="base_url",
                 code=REFUSED,

@@ -338,10 +338,17 @@ class AuditEntry(Base):
 
 
 class OutboundAllow(Base):
-    """A host an admin allowed outbound calls to despite the private-address guard."""
+    """A destination an admin allowed outbound calls to despite the private-address guard.
+
+    ``entry`` is its canonical spelling (``host``, ``host:port`` or ``scheme://host:port``);
+    ``scheme`` None means http or https, ``port`` None means ports 80 and 443.
+    """
 
     __tablename__ = "outbound_allowlist"
 
-    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    entry: Mapped[str] = mapped_column(String(300), primary_key=True)
+    scheme: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -20,7 +20,7 @@ CANARY = "canary-7f3a91-do-not-log"
 @pytest.fixture
 def remote(platform: Platform) -> Iterator[MockUpstream]:
     with MockUpstream() as mock:
-        platform.allow_outbound("127.0.0.1")
+        platform.allow_outbound(f"127.0.0.1:{mock.port}")
         body = {"kind": "remote", "id": "audited", "base_url": mock.base_url, "upstream_model": "mock-model"}
         response = platform.client.post("/v1/models", json=body, headers=platform.headers(platform.admin_key))
         assert response.status_code == 201, response.text

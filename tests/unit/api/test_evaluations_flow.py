@@ -126,7 +126,7 @@ def test_two_models_metrics_recomputed_independently(two_models: tuple[Platform,
 @pytest.fixture
 def judge(platform: Platform, sqlite_only: None) -> Iterator[MockUpstream]:
     with MockUpstream() as mock:
-        platform.allow_outbound("127.0.0.1")
+        platform.allow_outbound(f"127.0.0.1:{mock.port}")
         body = {
             "kind": "remote",
             "id": "judge-remote",

@@ -367,7 +367,7 @@ def test_validate_falls_back_to_an_estimate_and_says_so(platform: Platform) -> N
         "upstream_model": "m",
         "context_length": 40,
     }
-    platform.allow_outbound("127.0.0.1")
+    platform.allow_outbound("127.0.0.1:9")
     _register(platform, remote)
     created = uploaded(platform, jsonl(chat("short", "ok"), chat("long " * 200, "ok")))
     report = platform.client.post(

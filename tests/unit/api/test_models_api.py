@@ -101,7 +101,7 @@ def test_remote_provider_key_is_encrypted_at_rest(platform: Platform) -> None:
         "api_key": secret,
         "price_output_per_1k": 2.0,
     }
-    platform.allow_outbound("127.0.0.1")
+    platform.allow_outbound("127.0.0.1:9")
     response = platform.client.post("/v1/models", json=body, headers=platform.headers(platform.admin_key))
     assert response.status_code == 201, response.text
     assert secret not in response.text

@@ -42,7 +42,7 @@ CONTEXT = BackendContext(
     models_dir=Path("unused"),
     upstream_timeout_s=scaled(5.0),  # tests that time out on purpose set their own
     upstream_connect_timeout_s=scaled(2.0),
-    outbound=OutboundGuard(lambda host: host == "127.0.0.1"),
+    outbound=OutboundGuard(lambda scheme, host, port: host == "127.0.0.1"),
 )
 HELLO = [Message("system", "Be brief."), Message("user", "hello there")]
 PARAMS = GenerationParams()

@@ -76,7 +76,7 @@ def test_a_public_host_is_allowed_and_connects_to_its_checked_address() -> None:
 
 
 def test_an_allow_listed_internal_host_is_allowed_in_any_spelling() -> None:
-    guard = OutboundGuard(lambda host: host in {"127.0.0.1", "intranet.test"}, resolver=fake_resolver)
+    guard = OutboundGuard(lambda scheme, host, port: host in {"127.0.0.1", "intranet.test"}, resolver=fake_resolver)
     for url in ("http://127.0.0.1:8000/v1", "http://2130706433/v1", "http://intranet.test/v1"):
         guard.check_url(url)
     with pytest.raises(InvalidRequest):
@@ -142,7 +142,7 @@ def test_a_context_without_a_guard_refuses_loopback(upstream: MockUpstream) -> N
 
 def test_an_allow_listed_loopback_upstream_answers(upstream: MockUpstream) -> None:
     upstream.reset()
-    assert _chat(upstream.base_url, OutboundGuard(lambda h: h == "127.0.0.1")) == "You said: hi"
+    assert _chat(upstream.base_url, OutboundGuard(lambda s, h, p: h == "127.0.0.1")) == "You said: hi"
 
 
 # -- over HTTP ---------------------------------------------------------------------
@@ -163,19 +163,19 @@ def test_registration_refuses_internal_urls_with_a_400(platform: Platform) -> No
 def test_the_allow_list_over_http(platform: Platform) -> None:
     admin = platform.headers(platform.admin_key)
     url = "/v1/admin/outbound-allowlist"
-    assert platform.client.post(url, json={"host": "http://x/"}, headers=admin).status_code == 400
-    assert platform.client.post(url, json={"host": "a.test:80"}, headers=admin).status_code == 400
+    for bad in ("http://x/v1", "a.test:99999", "user@a.test", "ftp://a.test", "a.test:"):
+        assert platform.client.post(url, json={"host": bad}, headers=admin).status_code == 400, bad
     # Found by the fuzzer: inet_aton raises ValueError, not OSError, on a NUL.
     assert platform.client.post(url, json={"host": "a\x00b"}, headers=admin).status_code == 400
     assert (
         platform.client.post(url, json={"host": "127.0.0.1"}, headers=platform.headers()).status_code == 403
     )
-    platform.allow_outbound("0x7F000001")
+    platform.allow_outbound("0x7F000001:9")
     listed = platform.client.get(url, headers=admin).json()["data"]
-    assert [e["host"] for e in listed] == ["127.0.0.1"] and listed[0]["created_by"]
+    assert [e["host"] for e in listed] == ["127.0.0.1:9"] and listed[0]["created_by"]
     assert _register(platform, "http://127.0.0.1:9/v1")[0] == 201
-    assert platform.client.delete(f"{url}/127.0.0.1", headers=admin).status_code == 204
-    assert platform.client.delete(f"{url}/127.0.0.1", headers=admin).status_code == 404
+    assert platform.client.delete(f"{url}/127.0.0.1:9", headers=admin).status_code == 204
+    assert platform.client.delete(f"{url}/127.0.0.1:9", headers=admin).status_code == 404
     assert platform.client.get(url, headers=admin).json()["data"] == []
 
 
@@ -183,7 +183,7 @@ def test_a_redirect_to_a_private_host_is_refused_with_a_502(
     platform: Platform, upstream: MockUpstream
 ) -> None:
     upstream.reset()
-    platform.allow_outbound("127.0.0.1")
+    platform.allow_outbound(f"127.0.0.1:{upstream.port}")
     assert _register(platform, upstream.base_url)[0] == 201
     upstream.redirect_to = "http://169.254.169.254/latest/meta-data"
     body = {"model": "far", "messages": [{"role": "user", "content": "hi"}]}

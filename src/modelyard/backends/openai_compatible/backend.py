@@ -38,6 +38,7 @@ from modelyard.backends.openai_compatible.wire import (
 )
 from modelyard.errors import BackendUnavailable, InvalidRequest, UpstreamError
 from modelyard.prompting import Message
+from modelyard.security.hop import HOP_HEADER
 from modelyard.security.outbound import OutboundGuard
 
 __all__ = ["OpenAICompatibleBackend"]
@@ -62,8 +63,11 @@ class OpenAICompatibleBackend:
         self._read_s, self._connect_s = read_s, context.upstream_connect_timeout_s
         self._boundary = Boundary(read_s, context.upstream_connect_timeout_s, spec.secret)
         self._guard = context.outbound or OutboundGuard()
-        # Only modelyard's own credential for the provider is ever sent, nothing of the caller's.
+        # Only modelyard's own credential for the provider is ever sent, nothing of the caller's;
+        # and the hop marker, so that a call that comes back to this gateway is refused.
         self._headers = {"Authorization": f"Bearer {spec.secret}"} if spec.secret else {}
+        if context.hop_marker:
+            self._headers[HOP_HEADER] = context.hop_marker
         self._client: UpstreamClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._active = 0
@@ -207,10 +211,10 @@ def _check_source(source: dict[str, Any]) -> tuple[str, str, float | None]:
     return base_url.rstrip("/"), model, timeout_s
 
 
-def _checked_by(guard: OutboundGuard) -> Callable[[str], str | None]:
-    def address_for(host: str) -> str | None:
+def _checked_by(guard: OutboundGuard) -> Callable[[str, str, int], str | None]:
+    def address_for(scheme: str, host: str, port: int) -> str | None:
         try:
-            return guard.connect_address(host)
+            return guard.connect_address(host, scheme=scheme, port=port)
         except InvalidRequest as exc:
             # At call time the caller cannot fix the address: it is the provider's (or DNS's).
             raise UpstreamError(

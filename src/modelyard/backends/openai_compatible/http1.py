@@ -270,11 +270,11 @@ class UpstreamClient:
         max_connections: int = 1000,
         max_idle: int = 200,
         keepalive_expiry_s: float = 30.0,
-        address_for: Callable[[str], str | None] | None = None,
+        address_for: Callable[[str, str, int], str | None] | None = None,
     ) -> None:
         self._origin = Origin.parse(base_url)
-        # Where a new connection really goes: a checked address for the host (the outbound
-        # guard), or None to connect by name. It runs as each socket opens, so a name that
+        # Where a new connection really goes: a checked address for (scheme, host, port) (the
+        # outbound guard), or None to connect by name. It runs as each socket opens, so a name that
         # starts resolving somewhere internal (DNS rebinding) is caught too.
         self._address_for = address_for
         self._head = self._fixed_headers(headers)
@@ -363,7 +363,8 @@ class UpstreamClient:
             async with asyncio.timeout(self._connect_timeout):
                 address = origin.host
                 if self._address_for is not None:  # resolving blocks: off the event loop
-                    address = await asyncio.to_thread(self._address_for, origin.host) or origin.host
+                    checked = await asyncio.to_thread(self._address_for, origin.scheme, origin.host, origin.port)
+                    address = checked or origin.host
                 _, protocol = await loop.create_connection(
                     _Connection,
                     address,

@@ -28,7 +28,22 @@ def downgrade() -> None:
 
 # -- outbound allow-list entries name scheme, host and port ------------------------------
 def _outbound() -> None:
-    pass
+    # The key becomes the entry's canonical spelling; a bare host keeps meaning ports 80/443.
+    op.create_table(
+        "outbound_allowlist_0005",
+        sa.Column("entry", sa.String(300), primary_key=True),
+        sa.Column("scheme", sa.String(5), nullable=True),
+        sa.Column("host", sa.String(255), nullable=False),
+        sa.Column("port", sa.Integer(), nullable=True),
+        sa.Column("created_by", sa.String(40), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.execute(
+        "INSERT INTO outbound_allowlist_0005 (entry, scheme, host, port, created_by, created_at) "
+        "SELECT host, NULL, host, NULL, created_by, created_at FROM outbound_allowlist"
+    )
+    op.drop_table("outbound_allowlist")
+    op.rename_table("outbound_allowlist_0005", "outbound_allowlist")
 
 
 # -- audit chain keyed with a secret (HMAC) -------------------------------------------------
