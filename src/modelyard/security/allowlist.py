@@ -80,7 +80,9 @@ def parse_entry(text: str) -> AllowEntry:
 
 
 class OutboundAllowList:
-    def __init__(self, db: Database, *, listen: ListenAddress | None = None, cache_ttl_s: float = 2.0) -> None:
+    def __init__(
+        self, db: Database, *, listen: ListenAddress | None = None, cache_ttl_s: float = 2.0
+    ) -> None:
         self._db = db
         self._listen = listen
         self._ttl = cache_ttl_s
@@ -109,7 +111,11 @@ class OutboundAllowList:
             row = session.get(OutboundAllow, entry.name)
             if row is None:
                 row = OutboundAllow(
-                    entry=entry.name, scheme=entry.scheme, host=entry.host, port=entry.port, created_by=created_by
+                    entry=entry.name,
+                    scheme=entry.scheme,
+                    host=entry.host,
+                    port=entry.port,
+                    created_by=created_by,
                 )
                 session.add(row)
         self._cache = None

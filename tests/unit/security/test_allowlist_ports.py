@@ -54,9 +54,14 @@ def test_allowing_a_host_opens_only_ports_80_and_443(platform: Platform) -> None
     platform.allow_outbound("https://10.0.0.5")
     assert _register(platform, "https://10.0.0.5/v1", "tls-only")[0] == 201
     assert _register(platform, "http://10.0.0.5/v1", "plain")[0] == 400
-    listed = [e["host"] for e in platform.client.get(URL, headers=platform.headers(platform.admin_key)).json()["data"]]
+    listed = [
+        e["host"]
+        for e in platform.client.get(URL, headers=platform.headers(platform.admin_key)).json()["data"]
+    ]
     assert listed == ["127.0.0.1", "127.0.0.1:8001", "https://10.0.0.5:443"]
-    removed = platform.client.delete(f"{URL}/https://10.0.0.5:443", headers=platform.headers(platform.admin_key))
+    removed = platform.client.delete(
+        f"{URL}/https://10.0.0.5:443", headers=platform.headers(platform.admin_key)
+    )
     assert removed.status_code == 204
 
 
@@ -94,7 +99,10 @@ def test_provider_calls_carry_the_hop_marker_and_a_returning_call_is_refused(pla
         platform.allow_outbound(f"127.0.0.1:{mock.port}")
         assert _register(platform, mock.base_url)[0] == 201
         body = {"model": "far", "messages": [{"role": "user", "content": "hi"}]}
-        assert platform.client.post("/v1/chat/completions", json=body, headers=platform.headers()).status_code == 200
+        assert (
+            platform.client.post("/v1/chat/completions", json=body, headers=platform.headers()).status_code
+            == 200
+        )
         assert mock.requests[-1].headers["x-modelyard-hop"] == marker
     # The same request arriving with our own marker is our own call come back: refused.
     looped = platform.client.post(
@@ -134,6 +142,12 @@ def test_a_bare_host_allowed_before_the_upgrade_keeps_meaning_ports_80_and_443(a
     at_0004.migrate()
     allowlist = OutboundAllowList(at_0004)
     [row] = allowlist.list()
-    assert (row.entry, row.host, row.scheme, row.port, row.created_by) == ("127.0.0.1", "127.0.0.1", None, None, "key_admin")
+    assert (row.entry, row.host, row.scheme, row.port, row.created_by) == (
+        "127.0.0.1",
+        "127.0.0.1",
+        None,
+        None,
+        "key_admin",
+    )
     assert allowlist.is_allowed("http", "127.0.0.1", 80) and allowlist.is_allowed("https", "127.0.0.1", 443)
     assert not allowlist.is_allowed("http", "127.0.0.1", 6379)

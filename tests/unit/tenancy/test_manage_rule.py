@@ -21,7 +21,9 @@ def test_a_narrowed_key_cannot_revoke_a_full_tenant_admin_key(platform: Platform
 
 def test_a_narrowed_key_cannot_rotate_a_full_tenant_admin_key(platform: Platform) -> None:
     narrowed, full, full_key = _narrowed_and_full(platform)
-    response = platform.client.post(f"/v1/keys/{full['id']}/rotate", json={}, headers=platform.headers(narrowed))
+    response = platform.client.post(
+        f"/v1/keys/{full['id']}/rotate", json={}, headers=platform.headers(narrowed)
+    )
     assert response.status_code == 403, response.text
     assert platform.client.get("/v1/models", headers=platform.headers(full_key)).status_code == 200
 
@@ -29,7 +31,8 @@ def test_a_narrowed_key_cannot_rotate_a_full_tenant_admin_key(platform: Platform
 def test_a_narrowed_key_still_revokes_keys_no_stronger_than_itself(platform: Platform) -> None:
     narrowed, _, _ = _narrowed_and_full(platform)
     weaker = platform.client.post(
-        "/v1/keys", json={"scopes": ["keys"], "role": "tenant_admin", "expires_in_s": 600},
+        "/v1/keys",
+        json={"scopes": ["keys"], "role": "tenant_admin", "expires_in_s": 600},
         headers=platform.headers(narrowed),
     )
     assert weaker.status_code == 201, weaker.text
@@ -39,7 +42,10 @@ def test_a_narrowed_key_still_revokes_keys_no_stronger_than_itself(platform: Pla
     assert platform.client.get("/v1/me", headers=platform.headers(weak["key"])).status_code == 401
     # A key may always retire itself: it is no stronger than itself.
     me = platform.client.get("/v1/me", headers=platform.headers(narrowed)).json()
-    assert platform.client.delete(f"/v1/keys/{me['key_id']}", headers=platform.headers(narrowed)).status_code == 204
+    assert (
+        platform.client.delete(f"/v1/keys/{me['key_id']}", headers=platform.headers(narrowed)).status_code
+        == 204
+    )
 
 
 def test_a_narrowed_admin_key_cannot_revoke_a_full_admin_key(platform: Platform) -> None:
