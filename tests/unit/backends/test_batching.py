@@ -243,7 +243,9 @@ def test_requests_accepted_before_close_still_finish(lively_dir: Path, context: 
 
     async def close_while_queued(host: BaseHost, gate: threading.Event) -> list[Generation]:
         answers = asyncio.gather(*(backend.complete(p, params) for p, params in calls))
+        ends = deadline(30)
         while host.batch_stats().waiting < 3:
+            assert time.monotonic() < ends, host.batch_stats()
             await asyncio.sleep(0.01)
         await backend.close()
         release_host(host)  # the last user: the host shuts down with the rows still queued
