@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from modelyard.store import Database
 from modelyard.store.tables import Evaluation, FineTuningJob, ModelRecord, QueuedJob
 from tests.conftest import Platform
+from tests.helpers.deadlines import scaled
 from tests.helpers.trust import add_model, upload
 
 _CHILD = r"""
@@ -95,7 +96,9 @@ def test_a_crash_between_create_and_enqueue_leaves_no_orphan(platform: Platform,
         ),
     }
     args = json.dumps({"kind": kind, "file": file_id, "key": platform.tenant_key})
-    child = subprocess.run([sys.executable, "-c", _CHILD, args], env=env, capture_output=True, timeout=120)
+    child = subprocess.run(
+        [sys.executable, "-c", _CHILD, args], env=env, capture_output=True, timeout=scaled(120)
+    )
     assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
     table = Evaluation if kind == "evaluation" else FineTuningJob
     total, orphans = _orphans(settings.resolved_database_url, table)
