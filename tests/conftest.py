@@ -19,6 +19,13 @@ PG_ADMIN_URL = os.environ.get("MODELYARD_TEST_PG", "postgresql://postgres@127.0.
 TEST_CACHE = Path(os.environ.get("MODELYARD_TEST_CACHE", Path.home() / ".cache" / "modelyard-tests"))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        time_scale()
+    except ValueError as bad:
+        raise pytest.UsageError(str(bad)) from None
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     return f"time scale: {time_scale():g} ({SCALE_ENV}; every wait and the per-test timeout)"
 
