@@ -1,19 +1,21 @@
 """Micro-benchmarks of the four kinds of work, in float32 and bfloat16 (imports torch).
 
-Each probe runs matrices of the built-in model's shapes (Gemma 3 270M: hidden 640, MLP
-2048, 18 layers, a 262k-token vocabulary) and is scaled to seconds per token of that
-model, so that prefill and decode can be added up into the time of a whole request:
+The probes run a real two-layer transformer with the built-in model's shapes (Gemma 3
+270M: hidden 640, MLP 2048, 4 query heads and 1 key/value head of 256), random weights,
+through transformers, so that every kernel a real model uses is timed (attention as well
+as the linear layers: where bf16 is emulated, ``attn @ v`` and the backward pass take
+paths ~100x slower than float32, which matrix products alone would not show). Each figure
+is scaled to seconds per token of the whole model (18 layers, a 262k-token vocabulary):
 
-- ``decode``: one row through 42M parameters (MLP pairs and a slice of the vocabulary
-  projection): a matrix-vector product, bound by memory reads, as single-stream decoding.
-- ``batched_decode``: the batcher's 8 rows through the MLP pairs: one step for 8 streams.
-- ``prefill``: 64 prompt positions through one MLP pair: compute-bound, like a prompt.
-- ``train``: 64 positions forward and backward through an MLP pair with rank-16 LoRA
-  adapters (the base frozen, gradients flowing to the input), like a LoRA training step.
+- ``decode``: one new token after a 64-token prompt (KV cache), as single-stream chat.
+- ``batched_decode``: one step for the batcher's 8 rows; seconds per step.
+- ``prefill``: a 64-token prompt, per token (logits of the last position only).
+- ``train``: forward and backward of one 32-token example through a layer with the base
+  frozen (gradients flow to the inputs, as in LoRA training), per token; the vocabulary
+  projection is left out of it.
 
-The whole run takes about a second where both formats are fast. Where bfloat16 is
-emulated (about 0.5 GFLOP/s), each bf16 probe is timed once, not repeated: a call that
-slow has already answered the question.
+About two seconds where both formats are fast. A call slower than ``_SLOW_CALL_S`` is
+timed once, not repeated: a call that slow has already answered the question.
 """
 
 from __future__ import annotations
@@ -27,17 +29,25 @@ __all__ = ["FORMATS", "KINDS", "measure"]
 KINDS = ("decode", "batched_decode", "prefill", "train")
 FORMATS = ("float32", "bfloat16")
 
-_HIDDEN, _MLP, _LAYERS, _VOCAB = 640, 2048, 18, 262_144
-_LAYER_PARAMS = 640 * 1024 + 2 * 640 * 256 + 1024 * 640 + 3 * 640 * 2048  # attention + MLP
-_MODEL_LAYER_PARAMS = _LAYER_PARAMS * _LAYERS
-_MODEL_PARAMS = _MODEL_LAYER_PARAMS + _HIDDEN * _VOCAB
-_PAIRS = 8  # MLP pairs in the decode probes: 84 MB in float32, more than a CPU cache holds
-_HEAD_SLICE = 32_768
-_PROMPT_ROWS = 64
+_HIDDEN, _MLP, _HEADS, _KV_HEADS, _HEAD_DIM = 640, 2048, 4, 1, 256
+_MODEL_LAYERS, _VOCAB = 18, 262_144
+_PROBE_LAYERS = 2
+_LAYER_SCALE = _MODEL_LAYERS / _PROBE_LAYERS
+_HEAD_SLICE = 32_768  # the vocabulary projection is timed on 1/8 of it
+_PROMPT = 64
+_TRAIN_TOKENS = 32
 _BATCH_ROWS = 8  # backends.transformers.batcher.MAX_BATCH_ROWS
-_MIN_TIME_S = 0.08
-_MAX_REPEATS = 50
+_MIN_TIME_S = 0.05
+_MAX_REPEATS = 10
 _SLOW_CALL_S = 0.25
+
+_Probe = tuple[Callable[[], Any], float]  # one call, and its seconds -> per-token factor
+
+
+def _once(run: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started
 
 
 def _time_pair(runs: dict[str, Callable[[], Any]]) -> dict[str, float]:
@@ -57,101 +67,104 @@ def _time_pair(runs: dict[str, Callable[[], Any]]) -> dict[str, float]:
     return best
 
 
-def _once(run: Callable[[], Any]) -> float:
-    started = time.perf_counter()
-    run()
-    return time.perf_counter() - started
-
-
-class _Weights:
-    """Random weights in one format; values don't change speed, shapes and bytes do."""
+class _Model:
+    """A two-layer decoder of the reference shapes in one number format, random weights."""
 
     def __init__(self, dtype: Any) -> None:
         import torch
+        from transformers import LlamaConfig, LlamaForCausalLM
 
-        def weight(out_features: int, in_features: int) -> Any:
-            return (torch.rand(out_features, in_features) * 0.02).to(dtype)
-
+        config = LlamaConfig(
+            vocab_size=256,
+            hidden_size=_HIDDEN,
+            intermediate_size=_MLP,
+            num_hidden_layers=_PROBE_LAYERS,
+            num_attention_heads=_HEADS,
+            num_key_value_heads=_KV_HEADS,
+            head_dim=_HEAD_DIM,
+            max_position_embeddings=4 * _PROMPT,
+            tie_word_embeddings=True,
+        )
+        torch.manual_seed(0)
+        self.model = LlamaForCausalLM(config).to(dtype).eval()
+        self.head = (torch.rand(_HEAD_SLICE, _HIDDEN) * 0.02).to(dtype)
         self.dtype = dtype
-        self.pairs = [(weight(_MLP, _HIDDEN), weight(_HIDDEN, _MLP)) for _ in range(_PAIRS)]
-        self.head = weight(_HEAD_SLICE, _HIDDEN)
-        self.lora = [
-            (weight(16, _HIDDEN).requires_grad_(), weight(_MLP, 16).requires_grad_()),
-            (weight(16, _MLP).requires_grad_(), weight(_HIDDEN, 16).requires_grad_()),
-        ]
 
-    def rows(self, n: int) -> Any:
+    def ids(self, rows: int, length: int) -> Any:
         import torch
 
-        return (torch.rand(n, _HIDDEN) * 0.1).to(self.dtype)
+        return torch.randint(3, 256, (rows, length))
+
+    def cache(self, rows: int) -> Any:
+        import torch
+
+        with torch.inference_mode():
+            return self.model(input_ids=self.ids(rows, _PROMPT), use_cache=True, logits_to_keep=1)
 
 
-def _through_pairs(weights: _Weights, x: Any, pairs: int) -> Any:
-    from torch.nn.functional import linear
-
-    for up, down in weights.pairs[:pairs]:
-        x = linear(linear(x, up), down)
-    return x
-
-
-_Probe = tuple[Callable[[], None], float]  # one call, and its seconds -> per-token factor
-
-
-def _decode(weights: _Weights) -> _Probe:
+def _step(model: _Model, rows: int) -> Callable[[], None]:
+    """One decode step of ``rows`` rows after a prompt, and the vocabulary projection."""
     import torch
     from torch.nn.functional import linear
 
-    x = weights.rows(1)
+    prompt = model.cache(rows)
+    token = model.ids(rows, 1)
+    position = torch.full((rows, 1), _PROMPT)
+    hidden = (torch.rand(rows, _HIDDEN) * 0.1).to(model.dtype)
 
     def run() -> None:
+        # The cache grows by a token a call (64 -> at most 75 positions): a negligible change.
         with torch.inference_mode():
-            _through_pairs(weights, x, _PAIRS)
-            linear(x, weights.head)
+            model.model(
+                input_ids=token, position_ids=position, past_key_values=prompt.past_key_values, use_cache=True
+            )
+            linear(hidden, model.head)
 
-    params = _PAIRS * 2 * _HIDDEN * _MLP + _HEAD_SLICE * _HIDDEN
-    return run, _MODEL_PARAMS / params
+    return run
 
 
-def _batched_decode(weights: _Weights) -> _Probe:
+def _decode(model: _Model) -> _Probe:
+    # The layers' share scales with the layer count, the projection's with the vocabulary:
+    # both are inside one timed call, so the smaller factor (8) is applied to all of it.
+    return _step(model, 1), _VOCAB / _HEAD_SLICE
+
+
+def _batched_decode(model: _Model) -> _Probe:
+    return _step(model, _BATCH_ROWS), _VOCAB / _HEAD_SLICE
+
+
+def _prefill(model: _Model) -> _Probe:
     import torch
 
-    x = weights.rows(_BATCH_ROWS)
+    ids = model.ids(1, _PROMPT)
 
     def run() -> None:
         with torch.inference_mode():
-            _through_pairs(weights, x, _PAIRS)
+            model.model(input_ids=ids, use_cache=True, logits_to_keep=1)
 
-    # Seconds of one step for all 8 rows, as the batcher runs them.
-    return run, _MODEL_PARAMS / (_PAIRS * 2 * _HIDDEN * _MLP)
+    return run, _LAYER_SCALE / _PROMPT
 
 
-def _prefill(weights: _Weights) -> _Probe:
+def _train(model: _Model) -> _Probe:
     import torch
 
-    x = weights.rows(_PROMPT_ROWS)
+    layer = model.model.model.layers[0]
+    rotary = model.model.model.rotary_emb
+    positions = torch.arange(_TRAIN_TOKENS).unsqueeze(0)
 
     def run() -> None:
-        with torch.inference_mode():
-            _through_pairs(weights, x, 1)
+        x = (torch.rand(1, _TRAIN_TOKENS, _HIDDEN) * 0.1).to(model.dtype).requires_grad_()
+        embeddings = rotary(x, positions)
+        out = layer(x, position_embeddings=embeddings, position_ids=positions)
+        out = out[0] if isinstance(out, tuple) else out
+        out.float().square().mean().backward()
 
-    return run, _MODEL_LAYER_PARAMS / (2 * _HIDDEN * _MLP) / _PROMPT_ROWS
-
-
-def _train(weights: _Weights) -> _Probe:
-    from torch.nn.functional import linear
-
-    (up, down), lora = weights.pairs[0], weights.lora
-
-    def run() -> None:
-        x = weights.rows(_PROMPT_ROWS).requires_grad_()
-        h = linear(x, up) + linear(linear(x, lora[0][0]), lora[0][1])
-        y = linear(h, down) + linear(linear(h, lora[1][0]), lora[1][1])
-        y.float().square().mean().backward()
-
-    return run, _MODEL_PARAMS / (2 * _HIDDEN * _MLP) / _PROMPT_ROWS
+    for parameter in layer.parameters():
+        parameter.requires_grad_(False)
+    return run, _MODEL_LAYERS / _TRAIN_TOKENS
 
 
-_PROBES: dict[str, Callable[[_Weights], _Probe]] = {
+_PROBES: dict[str, Callable[[_Model], _Probe]] = {
     "decode": _decode,
     "batched_decode": _batched_decode,
     "prefill": _prefill,
@@ -164,10 +177,10 @@ def measure() -> dict[str, dict[str, float]]:
     (``batched_decode``: seconds per step of 8 rows)."""
     import torch
 
-    weights = {name: _Weights(getattr(torch, name)) for name in FORMATS}
+    models = {name: _Model(getattr(torch, name)) for name in FORMATS}
     figures: dict[str, dict[str, float]] = {}
     for kind in KINDS:
-        probes = {name: _PROBES[kind](weights[name]) for name in FORMATS}
+        probes = {name: _PROBES[kind](models[name]) for name in FORMATS}
         seconds = _time_pair({name: run for name, (run, _) in probes.items()})
         figures[kind] = {name: seconds[name] * probes[name][1] for name in FORMATS}
     return figures
