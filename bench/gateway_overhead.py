@@ -96,8 +96,10 @@ def main() -> None:
     try:
         with running_server() as (gateway, key):
             admin = httpx.Client(base_url=gateway, headers={"Authorization": f"Bearer {key}"})
-            # The mock is on loopback, which the outbound guard refuses unless an admin allows it.
-            admin.post("/v1/admin/outbound-allowlist", json={"host": "127.0.0.1"}).raise_for_status()
+            # The mock is on loopback, which the outbound guard refuses unless an admin allows
+            # that host and port.
+            mock = upstream.split("//", 1)[1].split("/", 1)[0]
+            admin.post("/v1/admin/outbound-allowlist", json={"host": mock}).raise_for_status()
             register = {
                 "kind": "remote",
                 "id": "bench-remote",

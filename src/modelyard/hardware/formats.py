@@ -20,6 +20,7 @@ from typing import Any
 
 from modelyard.hardware.choice import FormatChoice, choose
 from modelyard.hardware.cpu import CpuIdentity, available_cores, describe_cpu
+from modelyard.hardware.probe import VERSION as PROBE_VERSION
 
 __all__ = ["NumberFormats", "apply_threads"]
 
@@ -113,7 +114,8 @@ class NumberFormats:
     def _resolve(self) -> tuple[CpuIdentity, FormatChoice, float, bool]:
         identity = self._identify()
         cache = self._read_cache()
-        entry = cache.get(identity.key)
+        key = f"probe-{PROBE_VERSION}:{identity.key}"
+        entry = cache.get(key)
         if entry is not None:
             try:
                 choice = choose(entry["figures"])
@@ -126,7 +128,7 @@ class NumberFormats:
         figures = self._measure()
         choice = choose(figures)
         now = time.time()
-        cache[identity.key] = {"identity": asdict(identity), "figures": figures, "measured_at": now}
+        cache[key] = {"identity": asdict(identity), "figures": figures, "measured_at": now}
         self._write_cache(cache)
         self._log(identity, choice, f"measured in {time.monotonic() - started:.1f} s")
         return identity, choice, now, False

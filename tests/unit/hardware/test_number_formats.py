@@ -219,3 +219,16 @@ def test_a_resumed_job_trains_on_in_its_checkpoints_format(tmp_path: Path) -> No
     explicit = Settings(home=tmp_path / "home", hardware_dir=tmp_path / "hw", train_dtype="float32")
     assert _train_dtype(explicit, resumed) == "float32"
     assert probe.calls == 1
+
+
+def test_figures_of_another_probe_version_are_measured_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import modelyard.hardware.formats as formats_module
+
+    first = Probe(figures(same(1.0), same(86.0)))
+    assert resolver(tmp_path, first).choice().train == "float32"
+    monkeypatch.setattr(formats_module, "PROBE_VERSION", formats_module.PROBE_VERSION + 1)
+    second = Probe(figures(same(1.0), same(0.5)))
+    assert resolver(tmp_path, second).choice().train == "bfloat16"
+    assert second.calls == 1
