@@ -27,7 +27,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"time scale: {time_scale():g} ({SCALE_ENV}; every wait and the per-test timeout)"
+    # pytest-timeout's own header line shows its limit unscaled.
+    return f"time scale: {time_scale():g} ({SCALE_ENV}), applied to every wait and to pytest-timeout"
 
 
 @pytest.hookimpl(trylast=True)
