@@ -59,7 +59,8 @@ def test_models_add_and_chat_streams_from_stdin(live_server: LiveServer) -> None
     from tests.helpers.mock_upstream import MockUpstream
 
     with MockUpstream() as upstream:
-        allowed = live_server.cli("outbound", "allow", "127.0.0.1")
+        # The mock's own port: a bare host would allow ports 80 and 443 only.
+        allowed = live_server.cli("outbound", "allow", f"127.0.0.1:{upstream.port}")
         assert allowed.returncode == 0 and "127.0.0.1" in allowed.stdout, allowed.stderr
         env_key = {"MODELYARD_PROVIDER_KEY": "sk-cli-provider"}
         live_server.env.update(env_key)
@@ -145,7 +146,7 @@ def test_eval_run_prints_a_recommendation_and_saves_the_report(live_server: Live
     from tests.helpers.mock_upstream import MockUpstream
 
     with MockUpstream() as upstream:
-        assert live_server.cli("outbound", "allow", "127.0.0.1").returncode == 0
+        assert live_server.cli("outbound", "allow", f"127.0.0.1:{upstream.port}").returncode == 0
         for name in ("eval-a", "eval-b"):
             added = live_server.cli(
                 "models",
