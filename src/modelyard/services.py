@@ -16,8 +16,8 @@ from modelyard.files import FilesService
 from modelyard.finetune.service import FineTuningService
 from modelyard.gateway.calls import CallPath
 from modelyard.gateway.service import GatewayService
-from modelyard.home import ensure_home
 from modelyard.hardware import NumberFormats
+from modelyard.home import ensure_home
 from modelyard.jobs import JobQueue
 from modelyard.quotas import Limiter, QuotaGuard, QuotaService, build_limiter
 from modelyard.security import ListenAddress, OutboundAllowList, OutboundGuard, hop_marker
@@ -60,7 +60,9 @@ class Services:
         self.db.dispose()
 
 
-def backend_context(settings: Settings, outbound: OutboundGuard | None = None) -> BackendContext:
+def backend_context(
+    settings: Settings, outbound: OutboundGuard | None = None, *, workload: str = "interactive"
+) -> BackendContext:
     return BackendContext(
         models_dir=settings.resolved_models_dir,
         torch_dtype=settings.torch_dtype,
@@ -71,6 +73,7 @@ def backend_context(settings: Settings, outbound: OutboundGuard | None = None) -
         hop_marker=hop_marker(load_or_create_key(settings.secret_key, settings.secret_key_file)),
         # Measures nothing until a local model loads with torch_dtype "auto".
         number_formats=NumberFormats.from_settings(settings),
+        workload=workload,
     )
 
 

@@ -65,7 +65,9 @@ def build_worker_services(settings: Settings, db: Database | None = None) -> Wor
     secrets = SecretBox(load_or_create_key(settings.secret_key, settings.secret_key_file))
     outbound = outbound_allowlist(settings, db).guard()
     catalog = CatalogService(db, secrets, outbound=outbound)
-    pool = BackendPool(backend_context(settings, outbound), max_loaded=settings.max_loaded_models)
+    # The worker's models answer evaluation items sent together: "auto" picks for batches.
+    context = backend_context(settings, outbound, workload="batch")
+    pool = BackendPool(context, max_loaded=settings.max_loaded_models)
     usage = UsageRecorder(db, flush_interval_s=settings.usage_flush_interval_s)
     quotas = QuotaService(db, cache_ttl_s=settings.quota_cache_ttl_s)
     limiter = build_limiter(settings)

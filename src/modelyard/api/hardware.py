@@ -33,6 +33,7 @@ async def system_info(_admin: AdminDep, services: ServicesDep) -> dict[str, Any]
         "worker_nice": settings.worker_nice,
         "configured": {"torch_dtype": settings.torch_dtype, "train_dtype": settings.train_dtype},
         "serving_dtype": formats.serve_dtype(settings.torch_dtype) if report else settings.torch_dtype,
+        "evaluation_dtype": formats.batch_dtype(settings.torch_dtype) if report else settings.torch_dtype,
         "training_dtype": formats.train_dtype(settings.train_dtype) if report else settings.train_dtype,
         "number_formats": report,
     }

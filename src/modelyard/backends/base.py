@@ -64,6 +64,9 @@ class BackendContext:
     shared: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     # Resolves "auto" (hardware.NumberFormats); None: measured with a cache in models_dir.
     number_formats: Any = field(default=None, compare=False, hash=False)
+    # What this process's copy of a model mostly does, for "auto": "interactive" (the
+    # gateway: chat, one stream or a few) or "batch" (the job worker: evaluation items).
+    workload: str = "interactive"
 
     def resolved_torch_dtype(self) -> str:
         """The format local weights are loaded in; measures the machine once for "auto"."""
@@ -76,6 +79,8 @@ class BackendContext:
             formats = NumberFormats(self.models_dir.parent / "hardware", threads=self.torch_threads)
             self.shared.setdefault("number_formats", formats)
             formats = self.shared["number_formats"]
+        if self.workload == "batch":
+            return str(formats.batch_dtype("auto"))
         return str(formats.serve_dtype("auto"))
 
 

@@ -1,11 +1,15 @@
 """Which number format to use for what, given measured speeds: pure, no torch.
 
 Per kind of work the faster format wins, by at least ``MARGIN``; a closer call goes to
-float32, whose results are exact. Serving holds one copy of a model's weights for
-prefill and for decoding alike, so it takes the format that makes a typical request
-fastest end to end: ``PROMPT_TOKENS`` of prefill, then ``NEW_TOKENS`` decoded, half of
-them alone and half in the batcher's full batches. Training loads its own copy and takes
-the format measured faster for training.
+float32, whose results are exact. A copy of a model's weights serves prefill and decoding
+alike, so each copy takes the format that makes its typical request fastest end to end:
+
+- ``serve`` (the gateway's copy: chat, completions): ``PROMPT_TOKENS`` of prefill, then
+  ``NEW_TOKENS`` decoded, half of them alone and half in the batcher's full batches;
+- ``batch`` (the job worker's copy: evaluations, which send their items together):
+  ``BATCH_PROMPT_TOKENS`` of prefill and ``BATCH_NEW_TOKENS`` decoded in full batches.
+
+Training loads its own copy and takes the format measured faster for training.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ MARGIN = 1.10  # bf16 must be at least 10% faster to be preferred
 PROMPT_TOKENS = 128
 NEW_TOKENS = 128
 BATCH_ROWS = 8  # backends.transformers.batcher.MAX_BATCH_ROWS
+BATCH_PROMPT_TOKENS = 64  # an evaluation item: a short prompt and a short answer
+BATCH_NEW_TOKENS = 32
 _KINDS = ("decode", "batched_decode", "prefill", "train")
 
 Figures = Mapping[str, Mapping[str, float]]  # kind -> format -> seconds per token
@@ -32,6 +38,8 @@ class FormatChoice:
     train: str
     fastest: dict[str, str]  # kind of work -> the faster format
     request_seconds: dict[str, float]  # format -> modelled time of a typical request
+    batch: str = EXACT
+    batch_seconds: dict[str, float] = field(default_factory=dict)  # ... of an evaluation item
     figures: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
@@ -51,7 +59,20 @@ class FormatChoice:
             "request_seconds": dict(self.request_seconds),
             "figures": {kind: dict(v) for kind, v in self.figures.items()},
             "serve_reason": self.serve_reason,
+            "batch": self.batch,
+            "batch_seconds": dict(self.batch_seconds),
+            "batch_reason": self.batch_reason,
         }
+
+    @property
+    def batch_reason(self) -> str:
+        other = EXACT if self.batch == FAST else FAST
+        ratio = self.batch_seconds[other] / self.batch_seconds[self.batch]
+        return (
+            f"the job worker's copy serves evaluation items sent together: {BATCH_PROMPT_TOKENS} prompt "
+            f"+ {BATCH_NEW_TOKENS} new tokens in full batches are modelled {ratio:.2f}x faster in "
+            f"{self.batch} than in {other}"
+        )
 
     @classmethod
     def from_figures(cls, figures: Figures) -> FormatChoice:
@@ -68,14 +89,22 @@ def _request_seconds(figures: Figures, fmt: str) -> float:
     return PROMPT_TOKENS * figures["prefill"][fmt] + NEW_TOKENS * (decode_alone + decode_batched) / 2
 
 
+def _batch_seconds(figures: Figures, fmt: str) -> float:
+    per_row_step = figures["batched_decode"][fmt] / BATCH_ROWS
+    return BATCH_PROMPT_TOKENS * figures["prefill"][fmt] + BATCH_NEW_TOKENS * per_row_step
+
+
 def choose(figures: Figures) -> FormatChoice:
     """``figures[kind][format]``: seconds per token (``batched_decode``: per step of 8 rows)."""
     missing = [k for k in _KINDS if not {EXACT, FAST} <= set(figures.get(k, {}))]
     if missing:
         raise ValueError(f"no figures for {', '.join(missing)}")
     request = {fmt: _request_seconds(figures, fmt) for fmt in (EXACT, FAST)}
+    batch = {fmt: _batch_seconds(figures, fmt) for fmt in (EXACT, FAST)}
     return FormatChoice(
         serve=_faster(request),
+        batch=_faster(batch),
+        batch_seconds=batch,
         train=_faster(figures["train"]),
         fastest={kind: _faster(figures[kind]) for kind in _KINDS},
         request_seconds=request,

@@ -88,6 +88,9 @@ class NumberFormats:
     def serve_dtype(self, configured: str) -> str:
         return self.choice().serve if configured == "auto" else configured
 
+    def batch_dtype(self, configured: str) -> str:
+        return self.choice().batch if configured == "auto" else configured
+
     def train_dtype(self, configured: str) -> str:
         return self.choice().train if configured == "auto" else configured
 
@@ -157,11 +160,14 @@ class NumberFormats:
             for kind, v in choice.figures.items()
         )
         log.info(
-            "number formats on %s (%s): serving %s, training %s; float32/bfloat16 per token: %s; %s",
+            "number formats on %s (%s): serving %s, evaluations %s, training %s; "
+            "float32/bfloat16 per token: %s; %s; %s",
             identity.describe(),
             how,
             choice.serve,
+            choice.batch,
             choice.train,
             figures,
             choice.serve_reason,
+            choice.batch_reason,
         )

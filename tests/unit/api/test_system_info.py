@@ -16,6 +16,8 @@ def test_admins_see_the_cpu_and_the_measured_choice(platform: Platform) -> None:
     choice = report["choice"]
     assert body["serving_dtype"] == choice["serve"] in ("float32", "bfloat16")
     assert body["training_dtype"] == choice["train"] in ("float32", "bfloat16")
+    assert body["evaluation_dtype"] == choice["batch"] in ("float32", "bfloat16")
+    assert choice["batch_reason"]
     assert set(choice["figures"]) == {"decode", "batched_decode", "prefill", "train"}
     assert choice["serve_reason"]
     assert body["torch_threads"] >= 1 and body["cores_available"] >= 1

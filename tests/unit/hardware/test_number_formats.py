@@ -34,13 +34,13 @@ def same(value: float) -> dict[str, float]:
 # -- the decision ------------------------------------------------------------------------------
 def test_native_bf16_everything_faster_picks_bf16_for_serving_and_training() -> None:
     choice = choose(figures(same(1.0), same(0.5)))
-    assert (choice.serve, choice.train) == ("bfloat16", "bfloat16")
+    assert (choice.serve, choice.batch, choice.train) == ("bfloat16", "bfloat16", "bfloat16")
     assert set(choice.fastest.values()) == {"bfloat16"}
 
 
 def test_emulated_bf16_picks_float32_everywhere() -> None:
     choice = choose(figures(same(1.0), same(86.0)))
-    assert (choice.serve, choice.train) == ("float32", "float32")
+    assert (choice.serve, choice.batch, choice.train) == ("float32", "float32", "float32")
     assert set(choice.fastest.values()) == {"float32"}
 
 
@@ -60,6 +60,10 @@ def test_avx2_shape_decode_in_bf16_and_training_in_float32() -> None:
     assert choice.serve == "bfloat16"
     assert choice.request_seconds["bfloat16"] < choice.request_seconds["float32"]
     assert "bfloat16" in choice.serve_reason and "faster" in choice.serve_reason
+    # Evaluation items come in batches with their prompts: prefill and batched steps decide.
+    assert choice.batch == "float32"
+    assert choice.batch_seconds["float32"] < choice.batch_seconds["bfloat16"]
+    assert "float32" in choice.batch_reason
 
 
 def test_serving_follows_the_request_time_not_the_majority_of_kinds() -> None:
@@ -232,3 +236,19 @@ def test_figures_of_another_probe_version_are_measured_again(
     second = Probe(figures(same(1.0), same(0.5)))
     assert resolver(tmp_path, second).choice().train == "bfloat16"
     assert second.calls == 1
+
+
+def test_the_workers_copy_takes_the_batch_choice_and_the_gateways_the_serving_one(tmp_path: Path) -> None:
+    from modelyard.backends.base import BackendContext
+
+    fp32 = {"decode": 0.100, "batched_decode": 0.150, "prefill": 0.003, "train": 0.023}
+    bf16 = {"decode": 0.036, "batched_decode": 0.225, "prefill": 0.010, "train": 0.650}
+    formats = resolver(tmp_path, Probe(figures(fp32, bf16)))
+    gateway = BackendContext(models_dir=tmp_path, number_formats=formats)
+    worker = BackendContext(models_dir=tmp_path, number_formats=formats, workload="batch")
+    assert gateway.resolved_torch_dtype() == "bfloat16"
+    assert worker.resolved_torch_dtype() == "float32"
+    pinned = BackendContext(
+        models_dir=tmp_path, torch_dtype="bfloat16", number_formats=formats, workload="batch"
+    )
+    assert pinned.resolved_torch_dtype() == "bfloat16"

@@ -76,7 +76,8 @@ def test_a_public_host_is_allowed_and_connects_to_its_checked_address() -> None:
 
 
 def test_an_allow_listed_internal_host_is_allowed_in_any_spelling() -> None:
-    guard = OutboundGuard(lambda scheme, host, port: host in {"127.0.0.1", "intranet.test"}, resolver=fake_resolver)
+    allowed = {"127.0.0.1", "intranet.test"}
+    guard = OutboundGuard(lambda scheme, host, port: host in allowed, resolver=fake_resolver)
     for url in ("http://127.0.0.1:8000/v1", "http://2130706433/v1", "http://intranet.test/v1"):
         guard.check_url(url)
     with pytest.raises(InvalidRequest):

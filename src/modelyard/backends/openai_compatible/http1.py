@@ -363,7 +363,9 @@ class UpstreamClient:
             async with asyncio.timeout(self._connect_timeout):
                 address = origin.host
                 if self._address_for is not None:  # resolving blocks: off the event loop
-                    checked = await asyncio.to_thread(self._address_for, origin.scheme, origin.host, origin.port)
+                    checked = await asyncio.to_thread(
+                        self._address_for, origin.scheme, origin.host, origin.port
+                    )
                     address = checked or origin.host
                 _, protocol = await loop.create_connection(
                     _Connection,
