@@ -1,4 +1,5 @@
-"""The admin Overview: the machine, and the number formats measured on it, for admins only.
+"""The admin Overview: the machine, and the number formats measured on it (serving, evaluations,
+training), for admins only.
 
 The shared console server pins float32 (its fine-tuning tests want exact numbers), so this
 module starts its own, left to choose: ``auto`` for serving and training."""
@@ -57,7 +58,13 @@ def test_admins_land_on_the_machine_and_its_number_formats(
     assert cpu["torch_version"] in machine and f"{cpu['torch_capability']} kernels" in machine
     assert page.get_by_test_id("serving-dtype").inner_text() == system["serving_dtype"] == choice["serve"]
     assert page.get_by_test_id("training-dtype").inner_text() == system["training_dtype"] == choice["train"]
-    assert choice["serve"] in FORMATS and choice["train"] in FORMATS
+    # Evaluations run on the job worker's copy, which may use another format than serving's.
+    evaluation = page.get_by_test_id("evaluation-dtype").inner_text()
+    assert evaluation == system["evaluation_dtype"] == choice["batch"]
+    assert choice["serve"] in FORMATS and choice["train"] in FORMATS and choice["batch"] in FORMATS
+    formats = page.locator(".panel", has=page.get_by_role("heading", name="Number formats"))
+    labels = formats.locator(".stat-label").all_text_contents()  # the source text, not CSS-cased
+    assert labels == ["Serving", "Evaluations", "Training"], labels
 
     for kind in KINDS:
         row = page.get_by_test_id("format-figures").locator(f"tr[data-kind={kind}]")
@@ -68,6 +75,9 @@ def test_admins_land_on_the_machine_and_its_number_formats(
             assert milliseconds == pytest.approx(choice["figures"][kind][fmt] * 1000, rel=0.01, abs=0.001)
             assert cell.startswith("faster") == (choice["fastest"][kind] == fmt), (kind, fmt, cell)
     assert choice["serve_reason"] in page.get_by_test_id("serve-reason").inner_text()
+    batch_reason = page.get_by_test_id("batch-reason").inner_text()
+    assert choice["batch_reason"] in batch_reason and f"for evaluations: {choice['batch']}," in batch_reason
+    assert choice["batch_seconds"].keys() == set(FORMATS)
 
     # When it was measured, in the browser's time zone, and whether it came from the cache.
     stamp = page.get_by_test_id("measured-at").inner_text()

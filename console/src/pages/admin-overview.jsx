@@ -1,4 +1,5 @@
-// Platform admin: the machine this server runs on and the number formats it serves and trains in.
+// Platform admin: the machine this server runs on and the number formats it serves, evaluates and trains in.
+// Serving (the gateway's copy) and evaluations (the job worker's copy, items sent in batches) may differ.
 import { Async, Badge, Empty, Page, Panel, Stat } from "../components/ui.jsx";
 import { get } from "../lib/api.js";
 import { msOf, num, whenZoned } from "../lib/format.js";
@@ -101,6 +102,11 @@ function Measured({ report }) {
       <p data-testid="serve-reason">
         Measured best for serving: <strong>{choice.serve}</strong>, as {choice.serve_reason}.
       </p>
+      {choice.batch_reason && (
+        <p data-testid="batch-reason">
+          Measured best for evaluations: <strong>{choice.batch}</strong>, as {choice.batch_reason}.
+        </p>
+      )}
       <p class="muted small" data-testid="measured-at">
         Measured {whenZoned(report.measured_at)}{" "}
         {report.from_cache ? (
@@ -126,6 +132,11 @@ function Formats({ system }) {
           hint={configured(system.configured.torch_dtype)}
         />
         <Stat
+          label="Evaluations"
+          value={<span data-testid="evaluation-dtype">{system.evaluation_dtype}</span>}
+          hint={configured(system.configured.torch_dtype)}
+        />
+        <Stat
           label="Training"
           value={<span data-testid="training-dtype">{system.training_dtype}</span>}
           hint={configured(system.configured.train_dtype)}
@@ -147,7 +158,7 @@ function Formats({ system }) {
 export function Overview() {
   const system = useAsync((signal) => get("/v1/admin/system", { signal }), []);
   return (
-    <Page title="Overview" subtitle="The machine this server runs on, and the number formats it serves and trains models in.">
+    <Page title="Overview" subtitle="The machine this server runs on, and the number formats it serves, evaluates and trains models in.">
       <Async state={system}>
         {(data) => (
           <>
