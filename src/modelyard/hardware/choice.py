@@ -44,12 +44,8 @@ class FormatChoice:
 
     @property
     def serve_reason(self) -> str:
-        other = EXACT if self.serve == FAST else FAST
-        ratio = self.request_seconds[other] / self.request_seconds[self.serve]
-        return (
-            f"one copy of the weights serves prefill and decoding: a request of {PROMPT_TOKENS} prompt "
-            f"+ {NEW_TOKENS} new tokens is modelled {ratio:.2f}x faster in {self.serve} than in {other}"
-        )
+        what = f"one copy of the weights serves prefill and decoding: a request of {PROMPT_TOKENS} prompt"
+        return _reason(f"{what} + {NEW_TOKENS} new tokens is", self.serve, self.request_seconds)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,17 +62,19 @@ class FormatChoice:
 
     @property
     def batch_reason(self) -> str:
-        other = EXACT if self.batch == FAST else FAST
-        ratio = self.batch_seconds[other] / self.batch_seconds[self.batch]
-        return (
-            f"the job worker's copy serves evaluation items sent together: {BATCH_PROMPT_TOKENS} prompt "
-            f"+ {BATCH_NEW_TOKENS} new tokens in full batches are modelled {ratio:.2f}x faster in "
-            f"{self.batch} than in {other}"
+        what = f"the job worker's copy serves evaluation items sent together: {BATCH_PROMPT_TOKENS} prompt"
+        return _reason(
+            f"{what} + {BATCH_NEW_TOKENS} new tokens in full batches are", self.batch, self.batch_seconds
         )
 
     @classmethod
     def from_figures(cls, figures: Figures) -> FormatChoice:
         return choose(figures)
+
+
+def _reason(what: str, chosen: str, seconds: Mapping[str, float]) -> str:
+    other = EXACT if chosen == FAST else FAST
+    return f"{what} modelled {seconds[other] / seconds[chosen]:.2f}x faster in {chosen} than in {other}"
 
 
 def _faster(seconds: Mapping[str, float]) -> str:
