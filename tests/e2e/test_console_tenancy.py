@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.e2e.conftest import Console, Recorder, clean, nav, open_page, shoot, sign_in, who
 from tests.helpers.deadlines import deadline
+from tests.helpers.mock_upstream import MockUpstream
 
 ADMIN_LINKS = ("Overview", "Tenants", "Providers", "Audit log")
 SECRET = b'{"prompt": "acme secret question", "completion": "acme secret answer"}\n' * 3
@@ -125,17 +126,19 @@ def test_a_tenant_admin_creates_a_scoped_key_and_revokes_it(
     clean(recorder, console.acme_admin_key, key)
 
 
-def _publish_and_call(console: Console, provider: str) -> str:
-    """initech publishes a remote model (this very server, allowed by the admin); acme calls it."""
-    allowed = console.api("POST", "/v1/admin/outbound-allowlist", json={"host": "127.0.0.1"})
+def _publish_and_call(console: Console, provider: str, upstream: MockUpstream) -> str:
+    """initech publishes a remote model (a mock provider, allowed by the admin); acme calls it.
+
+    Not this very server: the gateway refuses its own address as a provider (a loop)."""
+    allowed = console.api("POST", "/v1/admin/outbound-allowlist", json={"host": f"127.0.0.1:{upstream.port}"})
     assert allowed.status_code == 201, allowed.text
     card = {
         "kind": "remote",
         "id": "initech-echo",
         "provider": "initech",
-        "base_url": f"{console.server.base_url}/v1",
-        "upstream_model": console.model,
-        "api_key": console.globex_key,
+        "base_url": upstream.base_url,
+        "upstream_model": "mock-model",
+        "api_key": "sk-initech-provider",
         "price_input_per_1k": 1.0,
         "price_output_per_1k": 2.0,
     }
@@ -157,7 +160,8 @@ def test_a_provider_sees_its_views(console: Console, recorded_page: tuple[Any, R
     assert made.status_code == 201, made.text
     body = {"role": "provider", "name": "publisher"}
     provider = console.api("POST", "/v1/admin/tenants/initech/keys", json=body).json()["key"]
-    model = _publish_and_call(console, provider)
+    with MockUpstream() as upstream:
+        model = _publish_and_call(console, provider, upstream)
     page, recorder = recorded_page
     sign_in(page, console, provider)
     assert who(page) == ("initech", "provider")
