@@ -12,6 +12,7 @@ import pytest
 from modelyard.backends.base import StreamChunk, Usage
 from modelyard.backends.transformers.batcher import MicroBatcher, Row
 from modelyard.backends.transformers.relay import ChoiceRelay
+from tests.helpers.deadlines import scaled
 
 REQUEST: Any = object()  # the batcher never looks inside (the real one needs torch)
 
@@ -90,17 +91,18 @@ def test_one_drain_job_at_a_time_and_each_batch_goes_to_the_back_of_the_line() -
 
 def test_a_lone_request_never_waits_for_the_window() -> None:
     worker, batches = Worker(), []
-    batcher = _batcher(worker, batches, window_s=5.0)
+    # A window far longer than any scaled bound: waiting for it could not pass unseen.
+    batcher = _batcher(worker, batches, window_s=120.0)
     batcher.add([_row()])
     started = time.monotonic()
     worker.run_all()
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < min(scaled(2.5), 60)
     assert len(batches) == 1
 
 
 def test_a_batch_waits_for_requests_on_their_way() -> None:
     worker, batches = Worker(), []
-    batcher = _batcher(worker, batches, window_s=5.0)
+    batcher = _batcher(worker, batches, window_s=120.0)
     late = _row()
 
     def second_request() -> None:
@@ -119,7 +121,7 @@ def test_a_batch_waits_for_requests_on_their_way() -> None:
     worker.run_all()
     thread.join()
     assert batches == [[first, late]]
-    assert time.monotonic() - started < 2.5  # ended by the arrival, not by the window
+    assert time.monotonic() - started < min(scaled(2.5), 60)  # ended by the arrival, not the window
 
 
 def test_rows_whose_caller_left_are_dropped_before_their_batch() -> None:
