@@ -32,6 +32,6 @@ def describe_machine(cache: Path) -> str:
     )
     return (
         f"machine: {cpu.describe()}\n"
-        f"auto picks: serving {choice.serve}, training {choice.train} "
+        f"auto picks: serving {choice.serve}, evaluations {choice.batch}, training {choice.train} "
         f"(probe ms per token float32/bfloat16: {figures})"
     )
