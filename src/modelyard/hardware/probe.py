@@ -10,7 +10,7 @@ is scaled to seconds per token of the whole model (18 layers, a 262k-token vocab
 - ``decode``: one new token after a 64-token prompt (KV cache), as single-stream chat.
 - ``batched_decode``: one step for the batcher's 8 rows; seconds per step.
 - ``prefill``: a 64-token prompt, per token (logits of the last position only).
-- ``train``: forward and backward of one 32-token example through a layer with the base
+- ``train``: forward and backward of one 128-token example through a layer with the base
   frozen (gradients flow to the inputs, as in LoRA training), per token; the vocabulary
   projection is left out of it.
 
@@ -27,7 +27,7 @@ from typing import Any
 __all__ = ["FORMATS", "KINDS", "VERSION", "measure"]
 
 # Part of the cache key: figures from another version of these probes are measured again.
-VERSION = 2
+VERSION = 3
 
 KINDS = ("decode", "batched_decode", "prefill", "train")
 FORMATS = ("float32", "bfloat16")
@@ -38,7 +38,7 @@ _PROBE_LAYERS = 2
 _LAYER_SCALE = _MODEL_LAYERS / _PROBE_LAYERS
 _HEAD_SLICE = 32_768  # the vocabulary projection is timed on 1/8 of it
 _PROMPT = 64
-_TRAIN_TOKENS = 32
+_TRAIN_TOKENS = 128
 _BATCH_ROWS = 8  # backends.transformers.batcher.MAX_BATCH_ROWS
 _MIN_TIME_S = 0.05
 _MAX_REPEATS = 10
