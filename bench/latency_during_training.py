@@ -2,12 +2,13 @@
 
 The job worker trains with every core the process may use; the gateway must stay quick
 meanwhile. For each niceness (``MODELYARD_WORKER_NICE`` 0, as before, and 10, the default)
-a real ``modelyard serve`` with its worker starts; chat requests to a remote model on a
-loopback mock (the gateway's own work, no model in the gateway) are timed idle, then
-while a gemma-3-270m fine-tune runs its training steps. Prints the machine, p50/p99 of
-each, and how much training slows the gateway down at each niceness.
+a real ``modelyard serve`` with its worker starts; chat requests are timed idle, then
+while a gemma-3-270m fine-tune runs its training steps: by default 8-token answers of
+gemma-3-270m in the gateway process (the CPU the trainer competes for), with ``--remote``
+calls to a remote model on a loopback mock (the gateway's own work only). Prints the
+machine, p50/p99 of each, and how much training slows the chat down at each niceness.
 
-    python bench/latency_during_training.py [--requests 200]
+    python bench/latency_during_training.py [--requests 20] [--remote]
 """
 
 from __future__ import annotations
@@ -29,12 +30,19 @@ from _server import CACHE, running_server  # noqa: E402
 from finetune_throughput import examples  # noqa: E402
 from gateway_overhead import BODY, start_upstream  # noqa: E402
 
+LOCAL = {
+    "model": "gemma-3-270m",
+    "messages": [{"role": "user", "content": "Name three primary colours."}],
+    "max_tokens": 8,
+    "temperature": 0,
+}
 
-def timed_chats(client: httpx.Client, n: int) -> list[float]:
+
+def timed_chats(client: httpx.Client, n: int, body: dict) -> list[float]:
     latencies = []
     for _ in range(n):
         started = time.perf_counter()
-        client.post("/v1/chat/completions", json=BODY).raise_for_status()
+        client.post("/v1/chat/completions", json=body).raise_for_status()
         latencies.append((time.perf_counter() - started) * 1000)
     return latencies
 
@@ -64,18 +72,18 @@ def wait_for_training(client: httpx.Client, job: str) -> None:
     raise RuntimeError("the fine-tune did not start training within 15 minutes")
 
 
-def one_niceness(upstream: str, nice: int, n: int) -> tuple[list[float], list[float]]:
+def one_niceness(upstream: str, nice: int, n: int, body: dict) -> tuple[list[float], list[float]]:
     with running_server(worker=True, MODELYARD_WORKER_NICE=str(nice)) as (url, key):
         client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=120)
         mock = upstream.split("//", 1)[1].split("/", 1)[0]
         client.post("/v1/admin/outbound-allowlist", json={"host": mock}).raise_for_status()
         remote = {"kind": "remote", "id": "bench-remote", "base_url": upstream, "upstream_model": "mock"}
         client.post("/v1/models", json=remote).raise_for_status()
-        timed_chats(client, 50)  # warm up
-        idle = timed_chats(client, n)
+        timed_chats(client, 5, body)  # warm up (loads the model in the gateway)
+        idle = timed_chats(client, n, body)
         job = start_training(client)
         wait_for_training(client, job)
-        busy = timed_chats(client, n)
+        busy = timed_chats(client, n, body)
         client.post(f"/v1/fine_tuning/jobs/{job}/cancel")
         return idle, busy
 
@@ -86,12 +94,14 @@ def pct(values: list[float], q: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--remote", action="store_true", help="time a remote model on a mock instead")
     args = parser.parse_args()
+    body = BODY if args.remote else LOCAL
     print(describe_machine(CACHE))
     upstream_process, upstream = start_upstream()
     try:
-        results = {nice: one_niceness(upstream, nice, args.requests) for nice in (0, 10)}
+        results = {nice: one_niceness(upstream, nice, args.requests, body) for nice in (0, 10)}
     finally:
         upstream_process.terminate()
     print(f"{'worker nice':>11} {'idle p50':>9} {'idle p99':>9} {'training p50':>13} {'training p99':>13}")
@@ -99,7 +109,8 @@ def main() -> None:
         idle_part = f"{pct(idle, 50):9.2f} {pct(idle, 99):9.2f}"
         print(f"{nice:>11} {idle_part} {pct(busy, 50):13.2f} {pct(busy, 99):13.2f}")
     for nice, (idle, busy) in results.items():
-        print(f"nice {nice}: training makes the gateway's p50 {pct(busy, 50) / pct(idle, 50):.2f}x slower")
+        ratio = pct(busy, 50) / pct(idle, 50)
+        print(f"nice {nice}: during training the chat's p50 is {ratio:.2f}x its idle p50")
 
 
 if __name__ == "__main__":
