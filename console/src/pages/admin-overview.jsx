@@ -96,7 +96,7 @@ function Measured({ report }) {
     <>
       <Figures choice={choice} />
       <p class="hint">
-        Milliseconds of Gemma 3 270M's work, the fastest of repeated runs on one thread. bfloat16 counts as faster
+        Milliseconds of Gemma 3 270M's work, the fastest of repeated runs on the threads torch uses. bfloat16 counts as faster
         only by a clear margin: float32's results are exact.
       </p>
       <p data-testid="serve-reason">

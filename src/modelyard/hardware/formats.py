@@ -41,21 +41,14 @@ def apply_threads(threads: int | None) -> int:
     return count
 
 
-def _measure_single_threaded() -> dict[str, dict[str, float]]:
-    """One thread: another process's load then slows the probes without swinging them.
-
-    Both formats' kernels spread over threads alike, except where bf16 is emulated (its
-    kernel runs on one thread), which only widens the gap the probe already shows."""
-    import torch
-
+def _measure() -> dict[str, dict[str, float]]:
+    """On the threads this process's torch work will use (``apply_threads`` ran first):
+    decoding is bound by memory reads, and one thread cannot saturate them, so a
+    single-threaded probe would hide bf16's halved bytes. Interleaved rounds and the fastest
+    of repeats keep another process's load from swinging the comparison."""
     from modelyard.hardware.probe import measure
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return measure()
-    finally:
-        torch.set_num_threads(before)
+    return measure()
 
 
 class NumberFormats:
@@ -67,7 +60,7 @@ class NumberFormats:
         *,
         threads: int | None = None,
         isa_overrides: dict[str, str] | None = None,
-        measure: Measure = _measure_single_threaded,
+        measure: Measure = _measure,
         identify: Identify | None = None,
     ) -> None:
         self._cache_file = cache_dir / CACHE_FILE
