@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from modelyard.app import create_app
 from modelyard.config import Settings
+from modelyard.store import Database
+from modelyard.store.tables import UsageEvent
 from tests.helpers.deadlines import SCALE_ENV, scaled, time_scale
 
 PG_ADMIN_URL = os.environ.get("MODELYARD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -133,6 +136,15 @@ class Platform:
             "/v1/admin/outbound-allowlist", json={"host": host}, headers=self.headers(self.admin_key)
         )
         assert response.status_code == 201, response.text
+
+    def usage_rows(self) -> list[UsageEvent]:
+        """Every usage row so far, oldest first (pending rows are flushed first)."""
+        self.flush_usage()
+        db = Database(self.settings.resolved_database_url)
+        with db.session() as session:
+            rows = list(session.scalars(select(UsageEvent).order_by(UsageEvent.id)))
+        db.dispose()
+        return rows
 
     def flush_audit(self) -> None:
         services = self.client.app.state.services

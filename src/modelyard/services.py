@@ -53,11 +53,20 @@ class Services:
         await self.audit.start()
 
     async def stop(self) -> None:
-        await self.usage.stop()
-        await self.audit.stop()
-        await self.limiter.close()
-        await self.pool.close()
-        self.db.dispose()
+        await stop_shared(self.usage, self.audit, self.limiter, self.pool, self.db)
+
+
+async def stop_shared(
+    usage: UsageRecorder, audit: AuditService, limiter: Limiter, pool: BackendPool, db: Database
+) -> None:
+    """What the web process and the job worker both hold: flush the writers, then let go."""
+    try:
+        await usage.stop()
+        await audit.stop()
+        await limiter.close()
+        await pool.close()
+    finally:
+        db.dispose()
 
 
 def backend_context(

@@ -20,7 +20,7 @@ from modelyard.gateway.calls import CallPath
 from modelyard.gateway.measured import MeasuredCaller
 from modelyard.jobs.kinds import JobKinds
 from modelyard.quotas import Limiter, QuotaGuard, QuotaService, build_limiter
-from modelyard.services import backend_context, outbound_allowlist
+from modelyard.services import backend_context, outbound_allowlist, stop_shared
 from modelyard.store import Database
 from modelyard.usage import UsageRecorder
 
@@ -50,13 +50,7 @@ class WorkerServices:
         await self.audit.flush()
 
     async def stop(self) -> None:
-        try:
-            await self.usage.stop()
-            await self.audit.stop()
-            await self.limiter.close()
-            await self.pool.close()
-        finally:
-            self.db.dispose()
+        await stop_shared(self.usage, self.audit, self.limiter, self.pool, self.db)
 
 
 def build_worker_services(settings: Settings, db: Database | None = None) -> WorkerServices:

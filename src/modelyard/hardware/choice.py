@@ -67,10 +67,6 @@ class FormatChoice:
             f"{what} + {BATCH_NEW_TOKENS} new tokens in full batches are", self.batch, self.batch_seconds
         )
 
-    @classmethod
-    def from_figures(cls, figures: Figures) -> FormatChoice:
-        return choose(figures)
-
 
 def _reason(what: str, chosen: str, seconds: Mapping[str, float]) -> str:
     other = EXACT if chosen == FAST else FAST

@@ -8,7 +8,6 @@ import struct
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
-from sqlalchemy import select
 
 from modelyard.backends import (
     BackendContext,
@@ -24,7 +23,7 @@ from modelyard.backends import (
 from modelyard.errors import UpstreamError
 from modelyard.gateway.metering import UNRESOLVED_MODEL
 from modelyard.prompting import Message
-from modelyard.store import Database, ModelRecord, UsageEvent
+from modelyard.store import Database, ModelRecord
 from tests.conftest import Platform
 
 
@@ -113,15 +112,6 @@ def _events(text: str) -> list[str]:
     return [line[6:] for line in text.splitlines() if line.startswith("data: ")]
 
 
-def _usage_rows(platform: Platform) -> list[UsageEvent]:
-    platform.flush_usage()
-    db = Database(platform.settings.resolved_database_url)
-    with db.session() as session:
-        rows = list(session.scalars(select(UsageEvent).order_by(UsageEvent.id)))
-    db.dispose()
-    return rows
-
-
 def test_chat_has_openai_shape_and_usage(scripted: Platform) -> None:
     body = _chat(scripted, n=2).json()
     assert body["object"] == "chat.completion" and body["model"] == "echo"
@@ -147,7 +137,7 @@ def test_error_mid_stream_becomes_an_error_event(scripted: Platform) -> None:
     assert response.status_code == 200
     last = json.loads(_events(response.text)[-1])
     assert last["error"]["type"] == "upstream_error"
-    rows = _usage_rows(scripted)
+    rows = scripted.usage_rows()
     assert rows[-1].status_code == 502
 
 
@@ -155,7 +145,7 @@ def test_every_call_is_metered_with_cost(scripted: Platform) -> None:
     _chat(scripted)
     _chat(scripted, stream=True)
     _chat(scripted, model="missing")
-    rows = _usage_rows(scripted)
+    rows = scripted.usage_rows()
     assert [(r.model, r.status_code) for r in rows] == [("echo", 200), ("echo", 200), (UNRESOLVED_MODEL, 404)]
     first = rows[0]
     assert (first.prompt_tokens, first.completion_tokens) == (2, 3)

@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 
 from modelyard.store import Database, UsageEvent
 from modelyard.store.tables import Evaluation, FineTuningJob
@@ -35,15 +34,6 @@ def key_id(key: str) -> str:
 def chat(platform: Platform, model: str = "cheap", key: str | None = None, **body: Any) -> httpx.Response:
     payload = {"model": model, "messages": [{"role": "user", "content": "hello there"}], **body}
     return platform.client.post("/v1/chat/completions", json=payload, headers=platform.headers(key))
-
-
-def usage_rows(platform: Platform) -> list[UsageEvent]:
-    platform.flush_usage()
-    db = Database(platform.settings.resolved_database_url)
-    with db.session() as session:
-        rows = list(session.scalars(select(UsageEvent).order_by(UsageEvent.id)))
-    db.dispose()
-    return rows
 
 
 def concurrently(platform: Platform, requests: list[tuple[str, dict[str, Any]]]) -> list[httpx.Response]:
@@ -79,7 +69,7 @@ def test_fifty_concurrent_calls_against_ten_per_minute_admit_exactly_ten(limited
         assert_quota_refusal(refused, "rpm_quota_exceeded")
         assert 1 <= int(refused.headers["retry-after"]) <= 60
     # Refused calls leave no usage row: only the ten admitted ones were metered.
-    assert len(usage_rows(limited)) == 10
+    assert len(limited.usage_rows()) == 10
 
 
 @sqlite_only
@@ -118,12 +108,12 @@ def test_spend_budget_refuses_and_a_refused_call_charges_nothing(limited: Platfo
     # Worst case of one call: 19 prompt tokens reserved + 3 completion = $22; it costs $5.
     put_quota(limited, "tenants/acme", spend_budget=25.0, budget_period="day")
     assert chat(limited, "priced", max_tokens=3).status_code == 200
-    rows_before = usage_rows(limited)
+    rows_before = limited.usage_rows()
     assert sum(row.cost for row in rows_before) == pytest.approx(5.0)
     refused = chat(limited, "priced", max_tokens=3)  # $5 spent + $22 worst case > $25
     assert_quota_refusal(refused, "spend_quota_exceeded")
     assert chat(limited, "priced", max_tokens=1).status_code == 200  # $5 + $20 fits exactly
-    rows_after = usage_rows(limited)
+    rows_after = limited.usage_rows()
     assert len(rows_after) == len(rows_before) + 1  # the refused call left no row
     assert sum(row.cost for row in rows_after) == pytest.approx(5.0 + 3.0)
 

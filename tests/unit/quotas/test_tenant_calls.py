@@ -12,10 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from modelyard.jobs.worker import Worker
-from modelyard.store import Database, UsageEvent
 from tests.conftest import Platform
 from tests.helpers.mock_upstream import MockUpstream
 from tests.unit.quotas.conftest import add_model
@@ -28,15 +26,6 @@ def put_quota(platform: Platform, path: str, **limits: Any) -> None:
         f"/v1/admin/quotas/{path}", json=limits, headers=platform.headers(platform.admin_key)
     )
     assert response.status_code == 200, response.text
-
-
-def usage_rows(platform: Platform) -> list[UsageEvent]:
-    platform.flush_usage()
-    db = Database(platform.settings.resolved_database_url)
-    with db.session() as session:
-        rows = list(session.scalars(select(UsageEvent).order_by(UsageEvent.id)))
-    db.dispose()
-    return rows
 
 
 def upload(platform: Platform, rows: int, purpose: str) -> str:
@@ -83,7 +72,7 @@ def test_a_call_refused_for_max_tokens_leaves_no_usage_row_but_an_audit_entry(pl
     body = {"model": "cheap", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 100}
     response = platform.client.post("/v1/chat/completions", json=body, headers=platform.headers())
     assert response.status_code == 400 and response.json()["error"]["code"] == "max_tokens_above_quota"
-    assert usage_rows(platform) == []
+    assert platform.usage_rows() == []
     platform.flush_audit()
     entries = platform.client.get(
         "/v1/admin/audit", params={"tenant": "acme"}, headers=platform.headers(platform.admin_key)
@@ -137,7 +126,7 @@ def test_an_evaluation_stops_when_the_budget_runs_out_and_what_it_spent_is_bille
     assert "spend budget" in json.dumps(evaluation["error"])
     events = platform.client.get(f"/v1/evaluations/{evaluation_id}/events", headers=platform.headers()).json()
     assert any("spend budget" in event["message"] for event in events["data"])
-    billed = [row for row in usage_rows(platform) if row.endpoint == "evaluation"]
+    billed = [row for row in platform.usage_rows() if row.endpoint == "evaluation"]
     assert 1 <= len(billed) < 10 and len(remote.requests) == len(billed)
     assert 0 < sum(row.cost for row in billed) <= budget
     assert all(request.json["max_tokens"] == 8 for request in remote.requests)
