@@ -32,6 +32,7 @@ class BatchWriter(Generic[T]):  # noqa: UP046 - Python 3.11 has no `class X[T]`
         self._name = name
         self._pending: list[T] = []
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def add(self, item: T) -> None:
         self._pending.append(item)
@@ -40,8 +41,10 @@ class BatchWriter(Generic[T]):  # noqa: UP046 - Python 3.11 has no `class X[T]`
         self._task = asyncio.create_task(self._run(), name=self._name)
 
     async def stop(self) -> None:
+        # Not task.cancel(): cancelling the await of a write leaves its thread writing, so a
+        # caller that reads right after stop() could miss rows still being committed.
+        self._stopping.set()
         if self._task:
-            self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         await self.flush()
 
@@ -51,8 +54,11 @@ class BatchWriter(Generic[T]):  # noqa: UP046 - Python 3.11 has no `class X[T]`
             await asyncio.to_thread(self._write, batch)
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
+        while not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self._interval)
+            except TimeoutError:
+                pass
             try:
                 await self.flush()
             except Exception:  # noqa: BLE001 - keep the writer alive; the batch is retried

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from modelyard.store.batching import BatchWriter
+from tests.helpers.deadlines import scaled
 
 
 class _Table:
@@ -75,3 +77,28 @@ def test_an_outage_while_writing_row_by_row_keeps_what_is_left() -> None:
     writes = 10
     _flush(writer)
     assert table.rows == ["a", "c"]
+
+
+def test_stop_waits_for_a_write_already_under_way() -> None:
+    """The periodic write was in its thread when stop() came: stop() returns only after
+    those rows are committed, so whoever reads next (a test, the next process) sees them."""
+    table = _Table()
+    writing, release = threading.Event(), threading.Event()
+
+    def slow_write(batch: list[str]) -> None:
+        writing.set()
+        release.wait(scaled(5))
+        table.write(batch)
+
+    async def scenario() -> list[str]:
+        writer = BatchWriter(slow_write, interval_s=0.01, name="test-writer")
+        await writer.start()
+        writer.add("a")
+        await asyncio.to_thread(writing.wait, scaled(5))
+        stopping = asyncio.create_task(writer.stop())
+        await asyncio.sleep(0.05)
+        release.set()
+        await stopping
+        return list(table.rows)
+
+    assert asyncio.run(scenario()) == ["a"]
