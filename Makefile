@@ -13,6 +13,8 @@ $(BIN)/python:
 # spec would download a multi-GB CUDA build.
 $(STAMP): pyproject.toml | $(BIN)/python
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	# CJK fonts, so the browser tests' Chinese screenshots show characters, not boxes.
+	fc-list :lang=zh | grep -q . || (apt-get update -qq && apt-get install -y -qq fonts-noto-cjk)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[dev]'

@@ -4,6 +4,7 @@ import { Layout, allowed, visibleNav } from "./components/layout.jsx";
 import { ToastProvider } from "./components/toast.jsx";
 import { Empty, ErrorNote, Loading, Page } from "./components/ui.jsx";
 import { keyStore, whenUnauthorized } from "./lib/api.js";
+import { locale, onLocaleChange } from "./lib/i18n.js";
 import { match, navigate, useLocation } from "./lib/router.js";
 import { SessionContext, loadIdentity } from "./lib/session.js";
 import { Activity } from "./pages/activity.jsx";
@@ -91,6 +92,9 @@ export function App() {
   const [state, setState] = useState(keyStore.get() ? "checking" : "signed-out");
   const [error, setError] = useState(null);
   const [notice, setNotice] = useState(null);
+  // Every page reads the language as it renders, so a switch re-renders the whole tree.
+  const [language, setLanguage] = useState(locale());
+  useEffect(() => onLocaleChange(setLanguage), []);
 
   const signOut = useCallback((message = null) => {
     keyStore.clear();
@@ -147,5 +151,9 @@ export function App() {
       </SessionContext.Provider>
     );
   }
-  return <ToastProvider>{body}</ToastProvider>;
+  return (
+    <ToastProvider key={language}>
+      {body}
+    </ToastProvider>
+  );
 }

@@ -197,7 +197,7 @@ def _usage(page: Any, console: Console, tuned: str) -> None:
     rpm = quotas.locator("[data-limit=requests_per_minute]").inner_text()
     assert re.search(rf"[\d,]+ left of {ACME_QUOTA['requests_per_minute']}", rpm), rpm
     spend = quotas.locator("[data-limit=spend_budget]").inner_text()
-    assert f"left of ${ACME_QUOTA['spend_budget']:.4f}" in spend, spend
+    assert f"left of ${ACME_QUOTA['spend_budget']:.2f}" in spend, spend
     assert "no limit" in quotas.locator("[data-limit=max_tokens]").inner_text()
     assert quotas.get_by_role("progressbar").count() == 4
     page.evaluate("window.scrollTo(0, 0)")
