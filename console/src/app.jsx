@@ -1,5 +1,6 @@
 // The console: sign in with a key, then pages chosen by the hash route and the key's role.
 import { useCallback, useEffect, useState } from "preact/hooks";
+import { ConfirmProvider } from "./components/confirm.jsx";
 import { Layout, allowed, visibleNav } from "./components/layout.jsx";
 import { ToastProvider } from "./components/toast.jsx";
 import { Empty, ErrorNote, Loading, Page } from "./components/ui.jsx";
@@ -153,7 +154,7 @@ export function App() {
   }
   return (
     <ToastProvider key={language}>
-      {body}
+      <ConfirmProvider>{body}</ConfirmProvider>
     </ToastProvider>
   );
 }
