@@ -2,7 +2,7 @@
 // and testable (a browser test answers it like any other element).
 //
 //   const confirm = useConfirm();
-//   if (await confirm({ title, body, confirm: t("..."), danger: true })) ...
+//   if (await confirm({ title, body, confirm: label, danger: true })) ...
 //
 // `children` of the options may hold extra fields (a grace period); `onConfirm` then reads them.
 import { createContext } from "preact";

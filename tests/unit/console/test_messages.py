@@ -16,7 +16,7 @@ import pytest
 CONSOLE = Path(__file__).resolve().parents[3] / "console" / "src"
 LOCALES = CONSOLE / "locales"
 LANGUAGES = ("en", "zh-CN")
-ASKED = re.compile(r"""\bt\(\s*["']([\w.-]+)["']""")
+ASKED = re.compile(r"""\bt\(\s*["'`]([^"'`]+)["'`]""")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
