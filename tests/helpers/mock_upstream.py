@@ -150,6 +150,7 @@ class MockUpstream:
     fail_headers: dict[str, str]
     delay_s: float
     chunk_delay_s: float
+    pieces_sent: int  # streamed pieces handed to the server so far, for ordering checks
     stream_chunks: list[str] | None
     stream_error_after: int | None
     stream_abort_after: int | None
@@ -174,6 +175,7 @@ class MockUpstream:
         self.fail_headers = {}
         self.delay_s = 0.0
         self.chunk_delay_s = 0.0
+        self.pieces_sent = 0
         self.stream_chunks = None
         self.stream_error_after = None
         self.stream_abort_after = None
@@ -403,6 +405,7 @@ class MockUpstream:
                 return
             if self.chunk_delay_s:
                 await asyncio.sleep(self.chunk_delay_s)
+            self.pieces_sent += 1
             yield event([_delta(chat, i, piece) for i in range(answer.n)])
         yield event([_delta(chat, i, None, finish=answer.finish_reason) for i in range(answer.n)])
         if with_usage:
