@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,11 @@ from tests.integration.conftest import LiveServer, free_port, start_server
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 800}
+# The two windows and two languages every page is checked in (issue 12: a desktop and a phone).
+WIDE = {"width": 1440, "height": 900}
+NARROW = {"width": 390, "height": 844}
+VIEWPORTS = {"wide": WIDE, "narrow": NARROW}
+LOCALES = ("en", "zh-CN")
 TINY = "tiny-chat"
 # acme's quota: generous enough never to refuse a test's call, so the usage page has bars to draw.
 ACME_QUOTA = {
@@ -123,11 +128,22 @@ def recorded_page(chromium: Any, console: Console) -> Iterator[tuple[Any, Record
 
 
 @contextmanager
-def recording(chromium: Any, console: Console, **options: Any) -> Iterator[tuple[Any, Recorder]]:
+def recording(
+    chromium: Any,
+    console: Console,
+    *,
+    locale: str = "en-US",
+    viewport: dict[str, int] | None = None,
+    **options: Any,
+) -> Iterator[tuple[Any, Recorder]]:
     """A fresh browser context's page on ``console``'s server, and what it requested.
 
+    ``locale``: the browser's language (the console picks its own from it: "en", "zh-CN");
+    ``viewport``: ``WIDE``, ``NARROW`` or any size (``VIEWPORT`` by default);
     ``options``: more of ``new_context``'s (``timezone_id``, ...)."""
-    context = chromium.new_context(viewport=VIEWPORT, accept_downloads=True, **options)
+    context = chromium.new_context(
+        viewport=viewport or VIEWPORT, locale=locale, accept_downloads=True, **options
+    )
     page = context.new_page()
     recorder = Recorder(origin=console.server.base_url)
     page.on("request", lambda request: recorder.urls.append(request.url))
@@ -146,12 +162,79 @@ def recording(chromium: Any, console: Console, **options: Any) -> Iterator[tuple
         context.close()
 
 
-def sign_in(page: Any, console: Console, key: str, landing: str = "Model plaza") -> None:
-    """Signs in and waits for the page the key lands on (platform admins: "Overview")."""
+def sign_in(page: Any, console: Console, key: str, landing: str | None = "Model plaza") -> None:
+    """Signs in and waits for the page the key lands on (platform admins: "Overview").
+
+    The form is found by its names, not its words, so this works in any language; pass
+    ``landing=None`` to wait only for the console's frame (the header) and the page's heading."""
     page.goto(console.url)
-    page.get_by_label("API key").fill(key)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name=landing, exact=True).wait_for()
+    page.locator("input[name=api-key]").fill(key)
+    page.locator("form button[type=submit]").click()
+    if landing is None:
+        page.get_by_test_id("who").wait_for()
+        page.locator("h1#page-title").wait_for()
+    else:
+        page.get_by_role("heading", name=landing, exact=True).wait_for()
+
+
+Opener = Callable[..., tuple[Any, Recorder]]
+
+
+@pytest.fixture
+def open_console(chromium: Any, console: Console) -> Iterator[Opener]:
+    """A factory: ``open_console(key, locale="zh-CN", viewport=NARROW, path="#/keys")`` gives a
+    fresh context's page signed in with ``key`` in that language and window, on ``path`` (the
+    key's landing page without one) with every loading state over, and its ``Recorder``.
+    Each call is a new context (its own session storage); all close when the test ends.
+
+    ``locale``: "en" or "zh-CN" (the browser's language; the console follows it);
+    ``key``: None opens the sign-in page without signing in; ``options``: ``new_context``'s."""
+    with ExitStack() as stack:
+
+        def opener(
+            key: str | None,
+            *,
+            locale: str = "en",
+            viewport: dict[str, int] | None = None,
+            path: str | None = None,
+            **options: Any,
+        ) -> tuple[Any, Recorder]:
+            page, recorder = stack.enter_context(
+                recording(chromium, console, locale=locale, viewport=viewport or WIDE, **options)
+            )
+            if key is None:
+                page.goto(f"{console.url}{path or ''}")
+                page.locator("input[name=api-key]").wait_for()
+                return page, recorder
+            sign_in(page, console, key, landing=None)
+            if path is not None:
+                goto(page, console, path)
+            settle(page)
+            return page, recorder
+
+        yield opener
+
+
+def goto(page: Any, console: Console, hash_path: str) -> None:
+    """Goes to a page of the console (``"#/keys"``) and waits for its heading and data."""
+    page.goto(f"{console.url}{hash_path}")
+    page.locator("h1#page-title").wait_for()
+    settle(page)
+
+
+def settle(page: Any) -> None:
+    """Waits until no loading state is left on the page."""
+    page.wait_for_selector(".state.loading", state="detached")
+
+
+def missing_messages(page: Any) -> list[str]:
+    """The message keys the page asked for that no catalog holds (``window.__missingMessages``)."""
+    return list(page.evaluate("window.__missingMessages || []"))
+
+
+def heading(page: Any) -> str:
+    """The page's title (its h1)."""
+    return page.locator("h1#page-title").inner_text()
 
 
 def who(page: Any) -> tuple[str, str]:
