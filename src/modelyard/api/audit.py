@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from modelyard.api.deps import AdminDep, AuthenticatedRouter, PrincipalDep, ServicesDep
 from modelyard.audit import AuditFilter, AuditService, ChainHead
+from modelyard.audit.log import Polling
 from modelyard.errors import InvalidRequest
 from modelyard.store.tables import AuditEntry, unix_seconds
 
@@ -36,9 +37,22 @@ HeadHash = Annotated[
 ]
 Kind = Annotated[Literal["request", "admin"] | None, Query()]
 Text = Annotated[str | None, Query(max_length=200)]
+PollingQuery = Annotated[
+    Polling,
+    Query(
+        description="The console's own polling reads: include them (default), exclude them, "
+        "or only them. A filter: the entries stay in the log and its chain."
+    ),
+]
 
 
-def _entry(entry: AuditEntry) -> dict[str, Any]:
+def _tokens(entry: AuditEntry, count: int) -> int | None:
+    # A call that used no model counted no tokens: "none", not a count of zero.
+    return None if entry.model is None and not count else count
+
+
+def _entry(entry: AuditEntry, names: dict[str, str]) -> dict[str, Any]:
+    resource = entry.resource or None
     return {
         "object": "audit.entry",
         "seq": entry.seq,
@@ -46,25 +60,35 @@ def _entry(entry: AuditEntry) -> dict[str, Any]:
         "kind": entry.kind,
         "tenant_id": entry.tenant_id,
         "key_id": entry.key_id,
+        "key_name": names.get(entry.key_id or ""),
         "role": entry.role,
         "method": entry.method,
         "route": entry.route,
         "model": entry.model,
         "status_code": entry.status_code,
-        "prompt_tokens": entry.prompt_tokens,
-        "completion_tokens": entry.completion_tokens,
+        "prompt_tokens": _tokens(entry, entry.prompt_tokens),
+        "completion_tokens": _tokens(entry, entry.completion_tokens),
         "latency_ms": entry.latency_ms,
         "action": entry.action,
         "detail": entry.detail,
+        "resource": resource,
+        # A key the call acted on (``/v1/keys/{key_id}``), by name.
+        "resource_name": names.get(resource.get("key_id", "")) if resource else None,
+        "poll": bool(entry.poll),
         "prev_hash": entry.prev_hash,
         "hash": entry.hash,
     }
 
 
-def _page(entries: list[AuditEntry], limit: int) -> dict[str, Any]:
+def _page(
+    audit: AuditService, entries: list[AuditEntry], limit: int, *, tenant_id: str | None = None
+) -> dict[str, Any]:
+    ids = [e.key_id for e in entries if e.key_id]
+    ids += [str(e.resource["key_id"]) for e in entries if e.resource and "key_id" in e.resource]
+    names = audit.key_names(ids, tenant_id=tenant_id)
     return {
         "object": "list",
-        "data": [_entry(e) for e in entries],
+        "data": [_entry(e, names) for e in entries],
         "has_more": len(entries) == limit,
         "last_seq": entries[-1].seq if entries else None,
     }
@@ -79,13 +103,21 @@ def list_audit(
     kind: Kind = None,
     action: Text = None,
     model: Text = None,
+    polling: PollingQuery = "include",
     before: Before = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
     where = AuditFilter(
-        tenant_id=tenant_id, key_id=key_id, kind=kind, action=action, model=model, before=before, limit=limit
+        tenant_id=tenant_id,
+        key_id=key_id,
+        kind=kind,
+        action=action,
+        model=model,
+        polling=polling,
+        before=before,
+        limit=limit,
     )
-    return _page(audit.list(where), limit)
+    return _page(audit, audit.list(where), limit)
 
 
 @admin_router.get("/v1/admin/audit/verify")
@@ -112,11 +144,18 @@ def list_own_audit(
     audit: AuditDep,
     kind: Kind = None,
     model: Text = None,
+    polling: PollingQuery = "include",
     before: Before = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
     own_key = None if principal.role in _TENANT_WIDE_ROLES else principal.key_id
     where = AuditFilter(
-        tenant_id=principal.tenant_id, key_id=own_key, kind=kind, model=model, before=before, limit=limit
+        tenant_id=principal.tenant_id,
+        key_id=own_key,
+        kind=kind,
+        model=model,
+        polling=polling,
+        before=before,
+        limit=limit,
     )
-    return _page(audit.list(where), limit)
+    return _page(audit, audit.list(where), limit, tenant_id=principal.tenant_id)

@@ -24,6 +24,7 @@ from typing import Any
 __all__ = [
     "GENESIS",
     "HASHED_FIELDS",
+    "OPTIONAL_HASHED_FIELDS",
     "ChainHead",
     "ChainReport",
     "ChainWalker",
@@ -53,6 +54,10 @@ HASHED_FIELDS = (
     "action",
     "detail",
 )
+# Fields added after chains were first written. Each joins the hashed text only when it is
+# set (true, non-empty), so an entry written before it existed, which reads back unset,
+# hashes exactly as it did; an entry that sets one is covered like any other field.
+OPTIONAL_HASHED_FIELDS = ("poll", "resource")
 
 
 def _canonical_value(value: Any) -> Any:
@@ -68,6 +73,7 @@ Hasher = Callable[[Mapping[str, Any], str], str]
 
 def _message(fields: Mapping[str, Any], prev_hash: str) -> bytes:
     canonical = {name: _canonical_value(fields.get(name)) for name in HASHED_FIELDS}
+    canonical.update({name: fields[name] for name in OPTIONAL_HASHED_FIELDS if fields.get(name)})
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return f"{prev_hash}\n{text}".encode()
 

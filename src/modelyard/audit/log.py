@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Connection, Select, bindparam, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, insert, select, true, update
 
 from modelyard.audit.chain import (
     GENESIS,
@@ -20,9 +20,9 @@ from modelyard.audit.chain import (
 )
 from modelyard.store import Database
 from modelyard.store.database import without_nul
-from modelyard.store.tables import AuditEntry, utcnow
+from modelyard.store.tables import ApiKey, AuditEntry, utcnow
 
-__all__ = ["AuditFilter", "AuditLog", "AuditRecord"]
+__all__ = ["AuditFilter", "AuditLog", "AuditRecord", "Polling"]
 
 # Names the audit chain among PostgreSQL advisory locks ("maud" in ASCII).
 _LOCK_KEY = 0x6D617564
@@ -48,6 +48,14 @@ class AuditRecord:
     latency_ms: float = 0.0
     action: str | None = None
     detail: dict[str, Any] | None = None
+    # A read made by the console's own polling (see modelyard.audit.middleware).
+    poll: bool = False
+    # The route's path parameters: the job, file or key the call acted on.
+    resource: dict[str, Any] | None = None
+
+
+# Which entries a listing shows by whether the console's polling made them.
+Polling = Literal["include", "exclude", "only"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +65,7 @@ class AuditFilter:
     kind: str | None = None
     action: str | None = None
     model: str | None = None
+    polling: Polling = "include"
     # Newest first; ``before`` is the seq to continue below (the last page's last seq).
     before: int | None = None
     limit: int = 100
@@ -95,6 +104,18 @@ class AuditLog:
         query = _filtered(select(AuditEntry), where).order_by(AuditEntry.seq.desc()).limit(where.limit)
         with self._db.session() as session:
             return list(session.scalars(query))
+
+    def key_names(self, key_ids: Iterable[str], *, tenant_id: str | None = None) -> dict[str, str]:
+        """The names of these keys, revoked ones too, and only ``tenant_id``'s where given
+        (a tenant sees its own keys' names, not the platform admin's); nameless keys left out."""
+        wanted = sorted(set(key_ids))
+        if not wanted:
+            return {}
+        query = select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(wanted))
+        if tenant_id is not None:
+            query = query.where(ApiKey.tenant_id == tenant_id)
+        with self._db.engine.connect() as connection:
+            return {row.id: row.name for row in connection.execute(query) if row.name}
 
     def head(self) -> ChainHead | None:
         """The newest entry, as stored (unverified); None for an empty log."""
@@ -159,6 +180,10 @@ def _filtered(query: Select[Any], where: AuditFilter) -> Select[Any]:
     ):
         if value is not None:
             query = query.where(column == value)
+    if where.polling != "include":
+        # A filter, not a gap: the entries stay in the log and in its chain.
+        polled = AuditEntry.poll == true()
+        query = query.where(polled if where.polling == "only" else ~polled)
     if where.before is not None:
         query = query.where(AuditEntry.seq < where.before)
     return query

@@ -2,9 +2,11 @@
 
 It records who called (from the principal authentication left in ``scope["state"]``),
 the route *template* (``/v1/files/{file_id}``, never the raw path or query string), the
-status, the latency, and what handlers noted in :mod:`modelyard.audit.context` (model,
-tokens, identifiers). It never reads a body. The entry is queued after the response's
-last byte, so a streamed answer is recorded with its final outcome.
+route's path parameters (what the call acted on: a job id, a file id), whether it was a
+read the console's own polling made, the status, the latency, and what handlers noted in
+:mod:`modelyard.audit.context` (model, tokens, identifiers). It never reads a body. The
+entry is queued after the response's last byte, so a streamed answer is recorded with its
+final outcome.
 """
 
 from __future__ import annotations
@@ -18,12 +20,18 @@ from modelyard.audit.context import CURRENT, RequestFacts
 from modelyard.audit.log import AuditRecord
 from modelyard.store.tables import utcnow
 
-__all__ = ["AuditMiddleware"]
+__all__ = ["POLL_HEADER", "AuditMiddleware"]
 
 _MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Unauthenticated liveness probes and the console's static assets: polled or fetched by
 # the thousand, they would bury the entries an auditor looks for.
 _DEFAULT_SKIP = ("/health", "/console")
+# The console marks the reads its polling repeats with this header. Only a read can be so
+# marked (a change is never hidden from the default view), and the mark only filters views:
+# the entry is in the log and its chain like any other.
+POLL_HEADER = b"x-modelyard-poll"
+_READS = frozenset({"GET", "HEAD"})
+_MAX_PARAM = 200
 # Routes under these prefixes manage the platform; a mutating call there is an admin action.
 _DEFAULT_MANAGEMENT = ("/v1/admin", "/v1/models", "/v1/keys")
 
@@ -96,6 +104,8 @@ class AuditMiddleware:
             latency_ms=facts["latency_ms"],
             action=getattr(route, "name", None) if admin else None,
             detail=_admin_detail(scope, facts) if admin else None,
+            poll=method in _READS and _polled(scope),
+            resource=_path_params(scope) or None,
         )
 
 
@@ -106,8 +116,18 @@ def _template(scope: Scope, route: Any) -> str | None:
     return getattr(context, "path_format", None) or getattr(route, "path_format", None)
 
 
+def _path_params(scope: Scope) -> dict[str, Any]:
+    # Identifiers from the path only: never a body or a query string. Cut to a bounded
+    # length: a caller chooses the path, and an unknown id is still worth recording.
+    params = scope.get("path_params", {}).items()
+    return {k: v[:_MAX_PARAM] if isinstance(v, str) else v for k, v in params if isinstance(v, str | int)}
+
+
+def _polled(scope: Scope) -> bool:
+    return any(name == POLL_HEADER and value.strip() == b"1" for name, value in scope.get("headers", ()))
+
+
 def _admin_detail(scope: Scope, facts: RequestFacts) -> dict[str, Any] | None:
     # Path parameters are the identifiers a management route acts on (a key id, a model id).
-    params = {k: v for k, v in scope.get("path_params", {}).items() if isinstance(v, str | int)}
-    detail = {**params, **facts.get("detail", {})}
+    detail = {**_path_params(scope), **facts.get("detail", {})}
     return detail or None

@@ -7,6 +7,7 @@ left. Commands outside the server (CLI, worker) append directly with :meth:`admi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from modelyard.audit.chain import ChainHead, ChainReport
@@ -16,7 +17,10 @@ from modelyard.store.batching import BatchWriter
 from modelyard.store.tables import AuditEntry
 from modelyard.tenancy import Principal
 
-__all__ = ["AuditService"]
+__all__ = ["CLI_METHOD", "AuditService"]
+
+# The method of an entry no HTTP request made: a command run on the host.
+CLI_METHOD = "CLI"
 
 
 class AuditService:
@@ -30,13 +34,23 @@ class AuditService:
         self._writer.add(record)
 
     def admin(
-        self, action: str, *, principal: Principal | None = None, detail: dict[str, Any] | None = None
+        self,
+        action: str,
+        *,
+        principal: Principal | None = None,
+        detail: dict[str, Any] | None = None,
+        method: str = CLI_METHOD,
     ) -> int:
-        """Append one administrative entry now (for changes made outside an HTTP request)."""
+        """Append one administrative entry now (for changes made outside an HTTP request).
+
+        Its method says how the change came, as an HTTP entry's does: by default from a
+        command on the host (the first start's admin key, ``modelyard tenants create``).
+        """
         record = AuditRecord(
             kind="admin",
             action=action,
             detail=detail,
+            method=method,
             tenant_id=principal.tenant_id if principal else None,
             key_id=principal.key_id if principal else None,
             role=principal.role if principal else None,
@@ -55,6 +69,9 @@ class AuditService:
     # -- reading -------------------------------------------------------------
     def list(self, where: AuditFilter) -> list[AuditEntry]:
         return self._log.list(where)
+
+    def key_names(self, key_ids: Iterable[str], *, tenant_id: str | None = None) -> dict[str, str]:
+        return self._log.key_names(key_ids, tenant_id=tenant_id)
 
     def head(self) -> ChainHead | None:
         return self._log.head()

@@ -333,6 +333,10 @@ class AuditEntry(Base):
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
     action: Mapped[str | None] = mapped_column(String(60), nullable=True)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # A read the console's own polling made (it says so in a header): hidden by default views.
+    poll: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The route's path parameters (a job id, a file id, a key id): what the call acted on.
+    resource: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

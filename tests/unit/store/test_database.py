@@ -18,7 +18,7 @@ def test_migrations_create_every_table(database_url: str) -> None:
         migrated = {column["name"] for column in inspector.get_columns(name)}
         assert migrated == set(table.columns.keys()), name
     with db.engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0005"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0006"
     db.dispose()
 
 
