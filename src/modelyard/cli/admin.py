@@ -42,11 +42,16 @@ def _print_issued(issued: dict[str, Any], verb: str) -> None:
 
 @tenants_app.command("create")
 def create_tenant(name: str, api_key: str | None = ApiKeyOpt) -> None:
-    """Create a tenant; its first API key is the last line printed."""
+    """Create a tenant; its first API key (role tenant_admin: it manages the tenant's other
+    keys) is the last line printed. Later keys (`modelyard keys create`) default to member."""
     created = _client(api_key).request("POST", "/v1/admin/tenants", json={"name": name})
+    first = created["key"]
     typer.echo(f"Created tenant {created['name']} ({created['id']}).")
-    typer.echo("Its first API key (shown once, store it now):")
-    typer.echo(created["key"]["key"])
+    typer.echo(
+        f"Its first API key, role {first['role']}: it signs in to the console and manages the "
+        "tenant's other keys (shown once, store it now):"
+    )
+    typer.echo(first["key"])
 
 
 @tenants_app.command("list")
@@ -61,7 +66,7 @@ def list_tenants(api_key: str | None = ApiKeyOpt) -> None:
 @keys_app.command("create")
 def create_key(
     tenant: str = typer.Option(..., "--tenant", help="Tenant name."),
-    role: str = typer.Option("member", "--role", help="member, tenant_admin, provider or admin."),
+    role: str = typer.Option("member", "--role", help="member (default), tenant_admin, provider or admin."),
     name: str = typer.Option("", "--name", help="A label for the key."),
     scope: list[str] | None = typer.Option(None, "--scope", help="An endpoint scope; repeat for more."),
     model: list[str] | None = typer.Option(None, "--model", help="A model the key may use; repeat."),

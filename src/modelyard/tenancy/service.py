@@ -54,7 +54,9 @@ class TenancyService:
                 raise Conflict(f"tenant '{name}' already exists", param="name")
             tenant = Tenant(id=f"ten_{new_key()[0]}", name=name)
             session.add(tenant)
-        return tenant, self.create_key(tenant=name, name="first key")
+        # The first key manages the tenant's other keys: without it a new tenant could do
+        # nothing about keys until a platform admin issued one. Later keys default to member.
+        return tenant, self.create_key(tenant=name, role="tenant_admin", name="first key")
 
     def list_tenants(self) -> list[Tenant]:
         with self._db.session() as session:

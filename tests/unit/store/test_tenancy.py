@@ -25,7 +25,7 @@ def test_tenant_gets_a_working_first_key(tenancy: TenancyService) -> None:
     tenant, issued = tenancy.create_tenant("acme")
     assert KEY_PATTERN.match(issued.key)
     principal = tenancy.authenticate(issued.key)
-    assert (principal.tenant_id, principal.tenant_name, principal.role) == (tenant.id, "acme", "member")
+    assert (principal.tenant_id, principal.tenant_name, principal.role) == (tenant.id, "acme", "tenant_admin")
 
 
 def test_key_is_stored_only_as_its_hash(tenancy: TenancyService, database_url: str) -> None:
