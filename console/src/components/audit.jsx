@@ -1,68 +1,130 @@
 // Audit entries, newest first, with filters and "older entries" paging (`before=<seq>`).
+// Reads the console's own polling made are left out unless asked for (a filter: the
+// entries are still in the log and its chain).
 import { useEffect, useState } from "preact/hooks";
 import { useToast } from "./toast.jsx";
 import { Badge, Empty, ErrorNote, Field, Loading } from "./ui.jsx";
 import { get, query } from "../lib/api.js";
 import { ms, num, when } from "../lib/format.js";
 import { useAction } from "../lib/hooks.js";
+import { t } from "../lib/i18n.js";
+import { roleName } from "../lib/session.js";
 
 const PAGE = 50;
 
-function Detail({ detail }) {
-  if (!detail || !Object.keys(detail).length) return null;
+// What a path parameter names, one literal key each; an unknown one shows as its name.
+const RESOURCE_NAMES = {
+  job_id: () => t("audit.resource_job"),
+  file_id: () => t("audit.resource_file"),
+  key_id: () => t("audit.resource_key"),
+  model_id: () => t("audit.resource_model"),
+  evaluation_id: () => t("audit.resource_evaluation"),
+  tenant_name: () => t("audit.resource_tenant"),
+  name: () => t("audit.resource_tenant"),
+  step: () => t("audit.resource_step"),
+  host: () => t("audit.resource_host"),
+  scope: () => t("audit.resource_scope"),
+};
+const resourceName = (param) => (RESOURCE_NAMES[param] ? RESOURCE_NAMES[param]() : param);
+
+// The entry kinds the filters offer.
+export const KIND_OPTIONS = () => [
+  ["request", t("audit.kind_request")],
+  ["admin", t("audit.kind_admin")],
+];
+
+/** What the call acted on: "job ftjob-…", "key ci-pipeline (key_…)". */
+function Resource({ entry }) {
+  const resource = entry.resource;
+  if (!resource || !Object.keys(resource).length) return null;
   return (
-    <div class="muted small">
-      {Object.entries(detail)
-        .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`)
-        .join(" ")}
+    <div class="small audit-resource" data-testid="audit-resource">
+      {Object.entries(resource).map(([param, value]) => {
+        const named = param === "key_id" && entry.resource_name;
+        return (
+          <span key={param} class="audit-resource-item">
+            <span class="muted">{resourceName(param)}</span>{" "}
+            {named ? (
+              <>
+                <strong>{entry.resource_name}</strong> <code class="muted">{value}</code>
+              </>
+            ) : (
+              <code>{value}</code>
+            )}
+          </span>
+        );
+      })}
     </div>
   );
+}
+
+function Detail({ detail, resource }) {
+  // Path parameters already show as the resource; the rest is what a change noted.
+  const rest = Object.entries(detail || {}).filter(([k, v]) => !(resource && resource[k] === v));
+  if (!rest.length) return null;
+  return <div class="muted small">{rest.map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`).join(" ")}</div>;
+}
+
+function Tokens({ entry }) {
+  if (entry.prompt_tokens === null && entry.completion_tokens === null) return "—";
+  return `${num(entry.prompt_tokens ?? 0)} / ${num(entry.completion_tokens ?? 0)}`;
 }
 
 export function AuditTable({ rows, tenantName }) {
   return (
     <div class="table-wrap">
-      <table aria-label="Audit entries" data-testid="audit-entries" class="audit-table">
+      <table aria-label={t("audit.table_label")} data-testid="audit-entries" class="audit-table">
         <thead>
           <tr>
             <th scope="col" class="num">
-              seq
+              {t("audit.col_seq")}
             </th>
-            <th scope="col">time</th>
-            <th scope="col">kind</th>
-            {tenantName && <th scope="col">tenant</th>}
-            <th scope="col">key · role</th>
-            <th scope="col">request</th>
-            <th scope="col">model</th>
+            <th scope="col">{t("audit.col_time")}</th>
+            <th scope="col">{t("audit.col_kind")}</th>
+            {tenantName && <th scope="col">{t("audit.col_tenant")}</th>}
+            <th scope="col">{t("audit.col_key")}</th>
+            <th scope="col">{t("audit.col_request")}</th>
+            <th scope="col">{t("audit.col_model")}</th>
             <th scope="col" class="num">
-              status
-            </th>
-            <th scope="col" class="num">
-              tokens in / out
+              {t("audit.col_status")}
             </th>
             <th scope="col" class="num">
-              latency
+              {t("audit.col_tokens")}
+            </th>
+            <th scope="col" class="num">
+              {t("audit.col_latency")}
             </th>
           </tr>
         </thead>
         <tbody>
           {rows.map((e) => (
-            <tr key={e.seq} class={e.status_code >= 400 ? "row-flag" : ""}>
+            <tr key={e.seq} class={e.status_code >= 400 ? "row-flag" : ""} data-poll={String(Boolean(e.poll))}>
               <td class="num">{e.seq}</td>
               <td class="nowrap">{when(e.created_at)}</td>
-              <td>{e.kind === "admin" ? <Badge tone="warn">{e.action || "admin"}</Badge> : <Badge>request</Badge>}</td>
+              <td>
+                {e.kind === "admin" ? <Badge tone="warn">{e.action || t("audit.kind_admin")}</Badge> : <Badge>{t("audit.kind_request")}</Badge>}
+                {e.poll && (
+                  <div>
+                    <Badge>{t("audit.polling_badge")}</Badge>
+                  </div>
+                )}
+              </td>
               {tenantName && <td>{tenantName(e.tenant_id)}</td>}
-              <td class="small">
-                {e.key_id || "—"}
-                <div class="muted">{e.role ? e.role.replace("_", " ") : ""}</div>
+              <td class="small" data-testid="audit-key">
+                {e.key_name ? <strong>{e.key_name}</strong> : !e.key_id && "—"}
+                {e.key_id && <div class={e.key_name ? "muted" : ""}>{e.key_id}</div>}
+                <div class="muted">{e.role ? roleName(e.role) : ""}</div>
               </td>
               <td class="route">
-                <code>{e.method}</code> {e.route}
-                <Detail detail={e.detail} />
+                <code>{e.method || "—"}</code> {e.route}
+                <Resource entry={e} />
+                <Detail detail={e.detail} resource={e.resource} />
               </td>
               <td class="clip">{e.model || "—"}</td>
               <td class="num">{e.status_code ?? "—"}</td>
-              <td class="num">{e.prompt_tokens === null && e.completion_tokens === null ? "—" : `${num(e.prompt_tokens ?? 0)} / ${num(e.completion_tokens ?? 0)}`}</td>
+              <td class="num" data-testid="audit-tokens">
+                <Tokens entry={e} />
+              </td>
               <td class="num">{ms(e.latency_ms)}</td>
             </tr>
           ))}
@@ -74,17 +136,19 @@ export function AuditTable({ rows, tenantName }) {
 
 /**
  * `path` with `filters` (name -> value; blank ones left out), a page at a time: `{object:"list",
- * data, has_more, last_seq}`; "Older entries" asks for `before=last_seq`.
+ * data, has_more, last_seq}`; "Older entries" asks for `before=last_seq`. Polling reads are
+ * asked for only with `showPolling`.
  */
-export function AuditEntries({ path, filters, tenantName }) {
+export function AuditEntries({ path, filters, tenantName, showPolling = false }) {
   const toast = useToast();
   const [state, setState] = useState({ rows: null, more: false, last: null, error: null });
   const [busy, run] = useAction(toast.error);
-  const where = JSON.stringify(filters);
+  const params = { ...filters, polling: showPolling ? "include" : "exclude", limit: PAGE };
+  const where = JSON.stringify(params);
   useEffect(() => {
     const controller = new AbortController();
     setState({ rows: null, more: false, last: null, error: null });
-    get(`${path}${query({ ...filters, limit: PAGE })}`, { signal: controller.signal }).then(
+    get(`${path}${query(params)}`, { signal: controller.signal }).then(
       (page) => setState({ rows: page.data, more: page.has_more, last: page.last_seq, error: null }),
       (error) => controller.signal.aborted || setState({ rows: null, more: false, last: null, error }),
     );
@@ -92,26 +156,36 @@ export function AuditEntries({ path, filters, tenantName }) {
   }, [path, where]);
   const older = () =>
     run(async () => {
-      const page = await get(`${path}${query({ ...filters, limit: PAGE, before: state.last })}`);
+      const page = await get(`${path}${query({ ...params, before: state.last })}`);
       setState((s) => ({ rows: [...s.rows, ...page.data], more: page.has_more, last: page.last_seq, error: null }));
     });
   if (state.error) return <ErrorNote error={state.error} />;
   if (!state.rows) return <Loading />;
-  if (!state.rows.length) return <Empty title="No audit entries match" />;
+  if (!state.rows.length) return <Empty title={t("audit.empty")} />;
   return (
     <>
       <AuditTable rows={state.rows} tenantName={tenantName} />
       <div class="table-foot">
         <span class="muted small">
-          {state.rows.length} entries shown, newest first{state.more ? "" : " (all of them)"}
+          {state.more ? t("audit.shown_more", { count: state.rows.length }) : t("audit.shown_all", { count: state.rows.length })}
         </span>
         {state.more && (
           <button type="button" class="small secondary" disabled={busy} onClick={older}>
-            Older entries
+            {t("audit.older")}
           </button>
         )}
       </div>
     </>
+  );
+}
+
+/** "Show the console's polling": off by default, so a change is not buried among reads. */
+export function PollingToggle({ checked, onChange }) {
+  return (
+    <label class="check audit-polling-toggle">
+      <input type="checkbox" data-testid="audit-show-polling" checked={checked} onChange={(e) => onChange(e.currentTarget.checked)} />
+      <span>{t("audit.show_polling")}</span>
+    </label>
   );
 }
 
@@ -124,13 +198,13 @@ export function AuditFilters({ fields, onApply }) {
     onApply(form);
   };
   return (
-    <form class="inline-form" onSubmit={submit} aria-label="Filter the audit log">
+    <form class="inline-form" onSubmit={submit} aria-label={t("audit.filter_label")}>
       {fields.map(([name, label, options]) => (
         <Field key={name} label={label}>
           {(props) =>
             options ? (
               <select {...props} value={form[name]} onChange={(e) => setForm({ ...form, [name]: e.currentTarget.value })}>
-                <option value="">any</option>
+                <option value="">{t("audit.any")}</option>
                 {options.map(([value, text]) => (
                   <option key={value} value={value}>
                     {text}
@@ -143,9 +217,9 @@ export function AuditFilters({ fields, onApply }) {
           }
         </Field>
       ))}
-      <button type="submit">Filter</button>
+      <button type="submit">{t("audit.filter")}</button>
       <button type="button" class="secondary" onClick={() => (setForm(blank), onApply(blank))}>
-        Clear
+        {t("audit.clear")}
       </button>
     </form>
   );

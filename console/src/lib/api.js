@@ -59,8 +59,28 @@ async function toError(response) {
   return new ApiError(response.status, `The server answered ${response.status} ${response.statusText}`.trim());
 }
 
-export async function request(path, { method = "GET", body, form, signal, auth = true } = {}) {
+// Reads the console repeats on a timer say so in a header: the audit log files them as the
+// console's polling, and the activity views hide them unless asked. Only reads are marked.
+const POLL_HEADER = "X-Modelyard-Poll";
+let polling = 0;
+
+/**
+ * Runs `fn()` with every read it *starts synchronously* marked as polling (usePoll wraps its
+ * callback in this). A read made after an `await` inside `fn` is not marked: start them first
+ * (`Promise.all([get(a), get(b)])`), or pass `{poll: true}` to `get`.
+ */
+export function asPolling(fn) {
+  polling += 1;
+  try {
+    return fn();
+  } finally {
+    polling -= 1;
+  }
+}
+
+export async function request(path, { method = "GET", body, form, signal, auth = true, poll } = {}) {
   const headers = {};
+  if ((poll ?? polling > 0) && method === "GET") headers[POLL_HEADER] = "1";
   const key = keyStore.get();
   if (auth && key) headers.Authorization = `Bearer ${key}`;
   let payload;

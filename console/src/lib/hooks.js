@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { asPolling } from "./api.js";
 
 /** Runs `load(signal)` when `deps` change: `{data, error, loading, reload, setData}`. */
 export function useAsync(load, deps) {
@@ -18,7 +19,10 @@ export function useAsync(load, deps) {
   return { ...state, reload, setData };
 }
 
-/** Calls `fn` every `ms` while `active`, and once at once. */
+/**
+ * Calls `fn` every `ms` while `active`. The reads `fn` starts are marked as the console's own
+ * polling (see `asPolling` in api.js), so the activity views can leave them out.
+ */
 export function usePoll(fn, ms, active) {
   const saved = useRef(fn);
   saved.current = fn;
@@ -28,7 +32,7 @@ export function usePoll(fn, ms, active) {
     let timer;
     const run = async () => {
       try {
-        await saved.current();
+        await asPolling(() => saved.current());
       } finally {
         if (!stopped) timer = setTimeout(run, ms);
       }

@@ -1,10 +1,11 @@
 // Platform admin: the append-only, hash-chained audit log and whether its chain verifies.
 import { useState } from "preact/hooks";
-import { AuditEntries, AuditFilters } from "../components/audit.jsx";
+import { AuditEntries, AuditFilters, KIND_OPTIONS, PollingToggle } from "../components/audit.jsx";
 import { Async, Badge, Page, Panel } from "../components/ui.jsx";
 import { get } from "../lib/api.js";
 import { num } from "../lib/format.js";
 import { useAsync } from "../lib/hooks.js";
+import { t } from "../lib/i18n.js";
 
 /** `GET /v1/admin/audit/verify`: `{object: "audit.verification", ok, count, bad_seq, reason}`. */
 function Verification() {
@@ -13,14 +14,14 @@ function Verification() {
     <Async state={result}>
       {(data) => (
         <div class={`verify ${data.ok ? "verify-ok" : "verify-bad"}`} role="status" data-testid="audit-verify" data-ok={String(data.ok)}>
-          {data.ok ? <Badge tone="ok">chain verified</Badge> : <Badge tone="bad">chain broken</Badge>}
+          {data.ok ? <Badge tone="ok">{t("audit.chain_ok")}</Badge> : <Badge tone="bad">{t("audit.chain_broken")}</Badge>}
           <span>
             {data.ok
-              ? `${num(data.count)} entries checked, every hash matches.`
-              : `${num(data.count)} entries checked; entry #${data.bad_seq} fails: ${data.reason}.`}
+              ? t("audit.verified", { count: data.count, n: num(data.count) })
+              : t("audit.verify_failed", { count: data.count, n: num(data.count), seq: data.bad_seq, reason: data.reason })}
           </span>
           <button type="button" class="small secondary" onClick={result.reload}>
-            Verify again
+            {t("audit.verify_again")}
           </button>
         </div>
       )}
@@ -31,22 +32,24 @@ function Verification() {
 export function Audit() {
   const tenants = useAsync((signal) => get("/v1/admin/tenants", { signal }).then((p) => p.data), []);
   const [filters, setFilters] = useState({});
+  const [showPolling, setShowPolling] = useState(false);
   const names = new Map((tenants.data || []).map((t) => [t.id, t.name]));
   const fields = [
-    ["tenant_id", "Tenant", (tenants.data || []).map((t) => [t.id, t.name])],
-    ["key_id", "Key id"],
-    ["kind", "Kind", [["request", "request"], ["admin", "admin"]]],
-    ["action", "Action"],
-    ["model", "Model"],
+    ["tenant_id", t("audit.field_tenant"), (tenants.data || []).map((tenant) => [tenant.id, tenant.name])],
+    ["key_id", t("audit.field_key_id")],
+    ["kind", t("audit.field_kind"), KIND_OPTIONS()],
+    ["action", t("audit.field_action")],
+    ["model", t("audit.field_model")],
   ];
   return (
-    <Page title="Audit log" subtitle="Every call and every administrative action, chained by hashes so an edit shows.">
-      <Panel title="Verification">
+    <Page title={t("audit.admin_title")} subtitle={t("audit.admin_subtitle")}>
+      <Panel title={t("audit.verification")}>
         <Verification />
       </Panel>
-      <Panel title="Entries">
+      <Panel title={t("audit.entries")}>
         <AuditFilters fields={fields} onApply={setFilters} />
-        <AuditEntries path="/v1/admin/audit" filters={filters} tenantName={(id) => names.get(id) || id || "—"} />
+        <PollingToggle checked={showPolling} onChange={setShowPolling} />
+        <AuditEntries path="/v1/admin/audit" filters={filters} showPolling={showPolling} tenantName={(id) => names.get(id) || id || "—"} />
       </Panel>
     </Page>
   );
