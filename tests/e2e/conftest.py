@@ -40,9 +40,9 @@ class Console:
     """The live server, the keys the tests sign in with, and the tiny model's id."""
 
     server: LiveServer
-    acme_key: str  # a member: the key a tenant is created with
+    acme_key: str  # a member of acme (made after the tenant's first key)
     globex_key: str  # a member of another tenant
-    acme_admin_key: str = ""  # acme's tenant_admin: manages acme's keys
+    acme_admin_key: str = ""  # acme's first key, its tenant_admin: manages acme's keys
     model: str = TINY
 
     @property
@@ -90,9 +90,11 @@ def console(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> I
             "description": "A random two-layer Llama for tests.",
         }
         assert partial.api("POST", "/v1/models", json=card).status_code == 201
-        acme = _tenant_key(partial.api, "acme")
-        globex = _tenant_key(partial.api, "globex")
-        acme_admin = _key(partial.api, "acme", "tenant_admin", "acme admin")
+        # A tenant's first key is its tenant_admin; the members come after it.
+        acme_admin = _tenant_key(partial.api, "acme")
+        _tenant_key(partial.api, "globex")
+        acme = _key(partial.api, "acme", "member", "acme member")
+        globex = _key(partial.api, "globex", "member", "globex member")
         quota = partial.api("PUT", "/v1/admin/quotas/tenants/acme", json=ACME_QUOTA)
         assert quota.status_code == 200, quota.text
         yield Console(server, acme, globex, acme_admin)
@@ -243,7 +245,8 @@ def who(page: Any) -> tuple[str, str]:
 
 
 def nav(page: Any) -> list[str]:
-    return page.get_by_role("navigation", name="Console").get_by_role("link").all_inner_texts()
+    """The sidebar's page names (a narrow window shows them once its menu is open)."""
+    return page.get_by_test_id("nav").get_by_role("link").all_inner_texts()
 
 
 def open_page(page: Any, console: Console, hash_path: str, heading: str) -> None:
