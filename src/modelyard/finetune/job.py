@@ -18,7 +18,7 @@ from sqlalchemy import delete
 
 from modelyard.audit import AuditRecord
 from modelyard.finetune.checkpoints import prune_checkpoints
-from modelyard.finetune.service import JOB_KIND, add_event
+from modelyard.finetune.service import JOB_KIND, add_event, add_phase
 from modelyard.jobs.context import JobContext
 from modelyard.jobs.kinds import JobKind
 from modelyard.jobs.lifecycle import Lifecycle, StopReason, safe_message
@@ -26,7 +26,7 @@ from modelyard.jobs.states import JobStatus
 from modelyard.store.tables import FineTuningCheckpoint, FineTuningJob, ModelRecord, Tenant, utcnow
 from modelyard.usage import UsageRecord, training_cost
 
-__all__ = ["FINE_TUNE_JOB", "model_name", "publish", "run_fine_tune"]
+__all__ = ["FINE_TUNE_JOB", "fine_tuned_record", "model_name", "publish", "run_fine_tune"]
 
 log = logging.getLogger(__name__)
 # What the trainer does for each reason to stop: a pause checkpoints, a cancel does not.
@@ -54,6 +54,10 @@ class _Hooks:
             if eta is not None:
                 job = session.get(FineTuningJob, self._job_id)
                 job.estimated_finish = utcnow() + timedelta(seconds=float(eta))
+
+    def on_phase(self, phase: str) -> None:
+        with self._context.db.session() as session:
+            add_phase(session, self._job_id, phase)
 
     def on_checkpoint(self, step: int, path: Path, metrics: dict[str, Any]) -> None:
         checkpoint_id = f"ftckpt-{self._job_id.removeprefix('ftjob-')[:16]}-{step}"
@@ -126,6 +130,8 @@ def _after_training(context: JobContext, lifecycle: Lifecycle, job: FineTuningJo
     if context.lost.is_set():
         return  # the job belongs to another worker now
     if result.status == "succeeded":
+        with context.db.session() as session:
+            add_phase(session, job.id, "publishing")
         publish(context, job, result)
         context.queue.finish(job.id)
     elif result.status == "paused":
@@ -151,7 +157,7 @@ def publish(context: JobContext, job: FineTuningJob, result: Any) -> str | None:
             return None
         base = session.get(ModelRecord, job.model)
         name = model_name(job, session.get(Tenant, job.tenant_id).name)
-        services.catalog.add_in(session, _fine_tuned_record(name, job, base, result))
+        services.catalog.add_in(session, fine_tuned_record(name, job, base, result.adapter_dir))
         services.usage.record_in(session, _training_bill(job, current, base, result), ref_id=job.id)
         current.status, current.fine_tuned_model = JobStatus.SUCCEEDED, name
         current.trained_tokens, current.finished_at = result.trained_tokens, utcnow()
@@ -189,14 +195,16 @@ def _training_bill(job: FineTuningJob, current: FineTuningJob, base: ModelRecord
     )
 
 
-def _fine_tuned_record(name: str, job: FineTuningJob, base: ModelRecord, result: Any) -> ModelRecord:
+def fine_tuned_record(
+    name: str, job: FineTuningJob, base: ModelRecord, adapter_dir: Path, *, step: int | None = None
+) -> ModelRecord:
     return ModelRecord(
         id=name,
         owner_tenant_id=job.tenant_id,
         backend=base.backend,
         task="chat",
         provider=base.provider,
-        source={**base.source, "adapter": str(result.adapter_dir), "base_model": base.id},
+        source={**base.source, "adapter": str(adapter_dir), "base_model": base.id},
         parameters=base.parameters,
         context_length=base.context_length,
         licence=base.licence,
@@ -204,7 +212,8 @@ def _fine_tuned_record(name: str, job: FineTuningJob, base: ModelRecord, result:
         price_output_per_1k=base.price_output_per_1k,
         price_training_per_1k=base.price_training_per_1k,
         tags=[*base.tags, "fine-tuned"],
-        description=f"LoRA fine-tune of {base.id} by job {job.id}",
+        description=f"LoRA fine-tune of {base.id} by job {job.id}"
+        + (f", checkpoint at step {step}" if step is not None else ""),
         status="ready",
         builtin=False,
         lineage={
@@ -215,6 +224,7 @@ def _fine_tuned_record(name: str, job: FineTuningJob, base: ModelRecord, result:
             "hyperparameters": dict(job.hyperparameters),
             "lora": dict(job.method),
             "seed": job.seed,
+            **({"checkpoint_step": step} if step is not None else {}),
         },
     )
 

@@ -112,13 +112,18 @@ def event_object(event: FineTuningEvent) -> dict[str, Any]:
     }
 
 
-def checkpoint_object(checkpoint: FineTuningCheckpoint, job: FineTuningJob) -> dict[str, Any]:
+def checkpoint_object(
+    checkpoint: FineTuningCheckpoint, job: FineTuningJob, name: str, published: bool
+) -> dict[str, Any]:
+    """``name`` is the model the checkpoint is (or would be) published as; ``published``
+    whether it is (our addition, for the publish button)."""
     return {
         "object": "fine_tuning.job.checkpoint",
         "id": checkpoint.id,
         "created_at": unix_seconds(checkpoint.created_at),
-        "fine_tuned_model_checkpoint": f"{job.fine_tuned_model or job.model}:ckpt-step-{checkpoint.step}",
+        "fine_tuned_model_checkpoint": name,
         "step_number": checkpoint.step,
         "metrics": dict(checkpoint.metrics),
         "fine_tuning_job_id": job.id,
+        "published": published,
     }

@@ -64,6 +64,13 @@ class TrainHooks(Protocol):
         ...
 
 
+def _phase(hooks: TrainHooks, phase: str) -> None:
+    """Tell the caller a phase begins (``on_phase`` is optional: not every caller shows them)."""
+    on_phase = getattr(hooks, "on_phase", None)
+    if on_phase is not None:
+        on_phase(phase)
+
+
 @dataclass(frozen=True, slots=True)
 class TrainResult:
     status: Status
@@ -126,7 +133,9 @@ def train(
 ) -> TrainResult:
     """Train a LoRA adapter on ``train``; resume from ``work_dir/checkpoints`` if any."""
     started = time.monotonic()
+    _phase(hooks, "loading_base")
     model, tokenizer = _load_base_model(base_model_dir, dtype)
+    _phase(hooks, "tokenizing")
     data = _encode_training_set(tokenizer, train, spec)
     held_out = encode_examples(tokenizer, validation, spec.max_seq_length) if validation else None
     steps_per_epoch = math.ceil(len(data.examples) / spec.batch_size)
@@ -154,6 +163,7 @@ def train(
     )
     progress, resumed_from = _resume(run)
 
+    _phase(hooks, "training")
     for step in range(progress.step + 1, total_steps + 1):
         stop = hooks.should_stop()
         if stop not in (None, "cancel", "pause"):
@@ -168,6 +178,7 @@ def train(
         _train_step(run, progress, step)
         _report(run, progress, step)
 
+    _phase(hooks, "saving")
     adapter_dir = ckpt.write_atomically(
         work_dir / "adapter", lambda folder: ckpt.save_adapter(run.model, folder), replace=True
     )

@@ -29,9 +29,20 @@ from modelyard.store.tables import (
 from modelyard.tenancy import Principal
 from modelyard.usage import training_cost
 
-__all__ = ["JOB_KIND", "FineTuningService", "add_event"]
+__all__ = ["JOB_KIND", "PHASES", "FineTuningService", "add_event", "add_phase"]
 
 JOB_KIND = "fine_tune"
+# What a job is doing, in order, each written as an event when it begins (``data.phase``):
+# before the first step a job spends minutes loading and tokenizing, and says so.
+PHASES = ("queued", "loading_base", "tokenizing", "training", "saving", "publishing")
+_PHASE_MESSAGES = {
+    "queued": "Waiting for a worker",
+    "loading_base": "Loading the base model",
+    "tokenizing": "Tokenizing the training data",
+    "training": "Training",
+    "saving": "Saving the adapter",
+    "publishing": "Publishing the model",
+}
 _TUNABLE_BACKENDS = frozenset({"transformers"})
 ADAPTER_FILES = (ADAPTER_WEIGHTS, ADAPTER_CONFIG)
 
@@ -46,6 +57,13 @@ def add_event(
     data: dict[str, Any] | None = None,
 ) -> None:  # noqa: A002
     session.add(FineTuningEvent(job_id=job_id, level=level, type=type, message=message, data=data))
+
+
+def add_phase(session: Any, job_id: str, phase: str) -> None:
+    """A phase event: an OpenAI ``message`` event whose ``data.phase`` names the phase."""
+    if phase not in PHASES:
+        raise ValueError(f"unknown phase {phase!r}")
+    add_event(session, job_id, f"Phase: {_PHASE_MESSAGES[phase]}", data={"phase": phase})
 
 
 class FineTuningService:
@@ -64,24 +82,10 @@ class FineTuningService:
         self._quotas = quotas
 
     def create(self, body: CreateJobIn, principal: Principal) -> FineTuningJob:
-        base = self._catalog.get_visible(body.model, principal)
-        if base.backend not in _TUNABLE_BACKENDS or base.task != "chat" or "adapter" in base.source:
-            raise InvalidRequest(
-                f"model '{body.model}' cannot be fine-tuned here; pick a local base model",
-                param="model",
-                code="model_not_tunable",
-            )
-        if base.source.get("prompt_format") == "chat_template":
-            # Training renders our default format; serving would use the model's template.
-            raise InvalidRequest(
-                f"model '{body.model}' is served with its own chat template; "
-                "fine-tuning such models is not supported yet",
-                param="model",
-                code="model_not_tunable",
-            )
-        self._require_file(body.training_file, principal, "training_file")
+        base = self.tunable_base(body.model, principal)
+        self.require_file(body.training_file, principal, "training_file")
         if body.validation_file:
-            self._require_file(body.validation_file, principal, "validation_file")
+            self.require_file(body.validation_file, principal, "validation_file")
         self._check_budget(base, body, principal)
         job = FineTuningJob(
             id=f"ftjob-{secrets.token_hex(12)}",
@@ -101,9 +105,29 @@ class FineTuningService:
             session.add(job)
             session.flush()
             add_event(session, job.id, f"Created fine-tuning job {job.id}")
+            add_phase(session, job.id, "queued")
             # In the same transaction: a crash cannot leave a job that never runs.
             self._queue.enqueue(job.id, kind=JOB_KIND, tenant_id=principal.tenant_id, session=session)
         return job
+
+    def tunable_base(self, model: str, principal: Principal) -> ModelRecord:
+        """The visible base model ``model``, if it can be fine-tuned here; else a 400."""
+        base = self._catalog.get_visible(model, principal)
+        if base.backend not in _TUNABLE_BACKENDS or base.task != "chat" or "adapter" in base.source:
+            raise InvalidRequest(
+                f"model '{model}' cannot be fine-tuned here; pick a local base model",
+                param="model",
+                code="model_not_tunable",
+            )
+        if base.source.get("prompt_format") == "chat_template":
+            # Training renders our default format; serving would use the model's template.
+            raise InvalidRequest(
+                f"model '{model}' is served with its own chat template; "
+                "fine-tuning such models is not supported yet",
+                param="model",
+                code="model_not_tunable",
+            )
+        return base
 
     def _check_budget(self, base: ModelRecord, body: CreateJobIn, principal: Principal) -> None:
         """A job whose estimated bill is more than what is left of the budget never starts."""
@@ -122,7 +146,7 @@ class FineTuningService:
                 headers={"Retry-After": str(max(1, math.ceil(left.resets_in_s)))},
             )
 
-    def _require_file(self, file_id: str, principal: Principal, param: str) -> None:
+    def require_file(self, file_id: str, principal: Principal, param: str) -> None:
         try:
             record = self._files.get(principal, file_id)
         except NotFound as exc:
@@ -179,6 +203,24 @@ class FineTuningService:
             rows = list(session.scalars(query))
         return rows[:limit], len(rows) > limit
 
+    def phase(self, job: FineTuningJob) -> str | None:
+        """What an active job is doing now, from its latest phase event; None once it has
+        stopped (paused or finished: its status says all)."""
+        if job.status in (JobStatus.VALIDATING_FILES, JobStatus.QUEUED):
+            return "queued"
+        if job.status != JobStatus.RUNNING:
+            return None
+        query = (
+            select(FineTuningEvent.data)
+            .where(FineTuningEvent.job_id == job.id, FineTuningEvent.message.startswith("Phase: "))
+            .order_by(FineTuningEvent.id.desc())
+            .limit(1)
+        )
+        with self._db.session() as session:
+            data = session.scalar(query)
+        phase = (data or {}).get("phase")
+        return phase if phase in PHASES else "loading_base"
+
     def checkpoints(
         self, job_id: str, principal: Principal, *, limit: int
     ) -> tuple[FineTuningJob, list[FineTuningCheckpoint], bool]:
@@ -192,6 +234,13 @@ class FineTuningService:
         with self._db.session() as session:
             rows = list(session.scalars(query))
         return job, rows[:limit], len(rows) > limit
+
+    def existing_models(self, names: list[str]) -> set[str]:
+        """Which of ``names`` are models in the catalog (published checkpoints)."""
+        if not names:
+            return set()
+        with self._db.session() as session:
+            return set(session.scalars(select(ModelRecord.id).where(ModelRecord.id.in_(names))))
 
     # -- steering ------------------------------------------------------------
     def cancel(self, job_id: str, principal: Principal) -> FineTuningJob:
@@ -230,6 +279,7 @@ class FineTuningService:
             check_transition(job.status, "queued")
             job.status = "queued"
             add_event(session, job_id, "Job resumed")
+            add_phase(session, job_id, "queued")
         self._queue.enqueue(job_id, kind=JOB_KIND, tenant_id=principal.tenant_id)
         return job
 

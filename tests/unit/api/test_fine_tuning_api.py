@@ -54,7 +54,7 @@ def test_create_returns_openai_job(with_file: Platform) -> None:
     assert job["status"] == "validating_files" and job["seed"] == 7
     assert job["hyperparameters"] == {"n_epochs": 2, "batch_size": "auto", "learning_rate_multiplier": "auto"}
     events = with_file.client.get(f"{JOBS}/{job['id']}/events", headers=with_file.headers()).json()
-    assert events["object"] == "list" and "Created" in events["data"][0]["message"]
+    assert events["object"] == "list" and "Created" in events["data"][-1]["message"]  # oldest last
 
 
 @pytest.mark.parametrize(
