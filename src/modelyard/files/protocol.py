@@ -11,7 +11,19 @@ from modelyard.store.tables import FileRecord
 if TYPE_CHECKING:
     from modelyard.files.service import ModelValidation
 
-__all__ = ["SplitIn", "ValidateIn", "deleted_object", "file_object", "validation_object"]
+__all__ = [
+    "SPLIT_FROM",
+    "SplitIn",
+    "ValidateIn",
+    "deleted_object",
+    "file_object",
+    "split_from",
+    "validation_object",
+]
+
+# The key of a split part's stats (a JSON column) that names the file it came from and which
+# part it is: recorded without a new column.
+SPLIT_FROM = "split_from"
 
 
 class SplitIn(BaseModel):
@@ -29,6 +41,12 @@ class ValidateIn(BaseModel):
     model: str = Field(min_length=1, max_length=200)
 
 
+def split_from(record: FileRecord) -> dict[str, str] | None:
+    """``{"file_id", "part"}`` of a file made by splitting another; None for an upload."""
+    parent = (record.stats or {}).get(SPLIT_FROM)
+    return parent if isinstance(parent, dict) else None
+
+
 def _status_details(record: FileRecord) -> str | None:
     if not record.problems:
         return None
@@ -37,7 +55,8 @@ def _status_details(record: FileRecord) -> str | None:
 
 
 def file_object(record: FileRecord) -> dict[str, Any]:
-    """OpenAI's file object, plus ``format``, ``examples``, ``stats`` and ``problems``."""
+    """OpenAI's file object, plus ``format``, ``examples``, ``stats``, ``problems`` and
+    ``split_from``."""
     return {
         "id": record.id,
         "object": "file",
@@ -52,6 +71,8 @@ def file_object(record: FileRecord) -> dict[str, Any]:
         "examples": record.examples,
         "stats": record.stats,
         "problems": record.problems,
+        # A part made by POST /v1/files/{id}/split: its parent's id and which part it is.
+        "split_from": split_from(record),
     }
 
 

@@ -29,6 +29,7 @@ from modelyard.datasets import (
 )
 from modelyard.datasets import split as split_examples
 from modelyard.errors import InvalidRequest, ModelyardError, NotFound, PayloadTooLarge
+from modelyard.files.protocol import SPLIT_FROM
 from modelyard.files.storage import FileStorage
 from modelyard.files.tokens import model_tokens
 from modelyard.prompting import Message
@@ -139,7 +140,7 @@ class FilesService:
         examples = self.examples(principal.tenant_id, file_id)
         parts = split_examples(examples, train=train, validation=validation, test=test, seed=seed).parts()
         stem = _stem(source.filename)
-        pending = [_part(source, f"{stem}.{name}.jsonl", part) for name, part in parts]
+        pending = [_part(source, name, f"{stem}.{name}.jsonl", part) for name, part in parts]
         self._store(pending)
         return [p.record for p in pending]
 
@@ -263,11 +264,15 @@ def _pending(
     return _Pending(record, upload, dump_jsonl(report.examples))
 
 
-def _part(source: FileRecord, filename: str, examples: list[list[Message]]) -> _Pending:
+def _part(source: FileRecord, part: str, filename: str, examples: list[list[Message]]) -> _Pending:
     data = dump_jsonl(examples)
     # Re-validated only to compute this part's own stats; every example already passed.
     report = validate(data, purpose=source.purpose)
-    return _pending(source.tenant_id, filename, source.purpose, data, report)
+    pending = _pending(source.tenant_id, filename, source.purpose, data, report)
+    # The file it was split from, in the row's JSON stats (no column, no migration): the
+    # console links a part to its parent, which may since have been deleted.
+    pending.record.stats = {**pending.record.stats, SPLIT_FROM: {"file_id": source.id, "part": part}}
+    return pending
 
 
 def _beyond(cursor: FileRecord, order: Order) -> ColumnElement[bool]:
