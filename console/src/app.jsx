@@ -5,9 +5,9 @@ import { Layout, allowed, visibleNav } from "./components/layout.jsx";
 import { ToastProvider } from "./components/toast.jsx";
 import { Empty, ErrorNote, Loading, Page } from "./components/ui.jsx";
 import { keyStore, whenUnauthorized } from "./lib/api.js";
-import { locale, onLocaleChange } from "./lib/i18n.js";
+import { locale, onLocaleChange, t } from "./lib/i18n.js";
 import { match, navigate, useLocation } from "./lib/router.js";
-import { SessionContext, loadIdentity } from "./lib/session.js";
+import { SessionContext, loadIdentity, roleName, scopeName } from "./lib/session.js";
 import { Activity } from "./pages/activity.jsx";
 import { Audit } from "./pages/admin-audit.jsx";
 import { Overview } from "./pages/admin-overview.jsx";
@@ -60,25 +60,28 @@ function Routed({ where, session }) {
   const found = resolve(where.path);
   if (!found) {
     return (
-      <Page title="Page not found">
-        <Empty title="There is no such page.">
-          <a href="#/plaza">Go to the model plaza</a>
+      <Page title={t("shell.not_found_title")}>
+        <Empty title={t("shell.not_found_body")}>
+          <a href="#/plaza">{t("shell.go_plaza")}</a>
         </Empty>
       </Page>
     );
   }
   if (found.admin && !session.isAdmin) {
     return (
-      <Page title="Platform admins only">
-        <Empty title="This page needs a platform admin key.">Your key's role is {session.role.replace("_", " ")}.</Empty>
+      <Page title={t("shell.admin_only_title")}>
+        <Empty title={t("shell.admin_only_body")}>{t("shell.your_role", { role: roleName(session.role) })}</Empty>
       </Page>
     );
   }
   if (!allowed(session, found)) {
     return (
-      <Page title="Not open to this key">
-        <Empty title={found.provider ? "This page needs a provider key." : `This page needs the "${found.scope}" scope.`}>
-          Your key's role is {session.role.replace("_", " ")}; its scopes: {session.scopes.join(", ") || "none"}.
+      <Page title={t("shell.not_open_title")}>
+        <Empty title={found.provider ? t("shell.needs_provider") : t("shell.needs_scope", { scope: scopeName(found.scope) })}>
+          {t("shell.role_and_scopes", {
+            role: roleName(session.role),
+            scopes: session.scopes.map(scopeName).join(", ") || t("shell.no_scopes"),
+          })}
         </Empty>
       </Page>
     );
@@ -97,15 +100,16 @@ export function App() {
   const [language, setLanguage] = useState(locale());
   useEffect(() => onLocaleChange(setLanguage), []);
 
-  const signOut = useCallback((message = null) => {
+  // `reason`: why the reader is signed out ("refused"), shown in the language of the moment.
+  const signOut = useCallback((reason = null) => {
     keyStore.clear();
     setSession(null);
-    setNotice(message);
+    setNotice(reason);
     setState("signed-out");
   }, []);
 
   useEffect(() => {
-    whenUnauthorized(() => signOut("Your key was refused (revoked, expired or wrong): sign in again."));
+    whenUnauthorized(() => signOut("refused"));
   }, [signOut]);
 
   useEffect(() => {
@@ -129,7 +133,7 @@ export function App() {
   if (state === "signed-out") {
     body = (
       <SignIn
-        notice={notice}
+        notice={notice === "refused" ? t("shell.key_refused") : null}
         onSignedIn={(key) => {
           keyStore.set(key);
           setNotice(null);
@@ -140,7 +144,7 @@ export function App() {
   } else if (state === "checking") {
     body = (
       <div class="center-screen">
-        {error ? <ErrorNote error={error} onRetry={() => setState("signed-out")} /> : <Loading label="Signing in…" />}
+        {error ? <ErrorNote error={error} onRetry={() => setState("signed-out")} /> : <Loading label={t("shell.signing_in")} />}
       </div>
     );
   } else {

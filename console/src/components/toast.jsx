@@ -1,13 +1,14 @@
 // Toasts: short messages in an aria-live region; errors stay until dismissed.
 import { createContext } from "preact";
 import { useCallback, useContext, useMemo, useState } from "preact/hooks";
+import { t } from "../lib/i18n.js";
 
 const ToastContext = createContext(null);
 let nextId = 1;
 
 export function ToastProvider({ children }) {
   const [toasts, setToasts] = useState([]);
-  const dismiss = useCallback((id) => setToasts((all) => all.filter((t) => t.id !== id)), []);
+  const dismiss = useCallback((id) => setToasts((all) => all.filter((toast) => toast.id !== id)), []);
   const push = useCallback(
     (kind, message) => {
       const id = nextId++;
@@ -19,7 +20,7 @@ export function ToastProvider({ children }) {
   const api = useMemo(
     () => ({
       ok: (message) => push("ok", message),
-      error: (error) => push("error", typeof error === "string" ? error : error.message || "Something went wrong"),
+      error: (error) => push("error", typeof error === "string" ? error : error.message || t("ui.went_wrong")),
     }),
     [push],
   );
@@ -27,10 +28,10 @@ export function ToastProvider({ children }) {
     <ToastContext.Provider value={api}>
       {children}
       <div class="toasts" role="status" aria-live="polite">
-        {toasts.map((t) => (
-          <div key={t.id} class={`toast toast-${t.kind}`}>
-            <span>{t.message}</span>
-            <button type="button" class="link" aria-label="Dismiss" onClick={() => dismiss(t.id)}>
+        {toasts.map((toast) => (
+          <div key={toast.id} class={`toast toast-${toast.kind}`}>
+            <span>{toast.message}</span>
+            <button type="button" class="link" aria-label={t("ui.dismiss")} onClick={() => dismiss(toast.id)}>
               ×
             </button>
           </div>

@@ -1,5 +1,6 @@
 // The building blocks every page shares: page frame, loading/empty/error states, fields, badges.
 import { useEffect, useId, useRef, useState } from "preact/hooks";
+import { t } from "../lib/i18n.js";
 
 export function Page({ title, subtitle, actions, children }) {
   const heading = useRef(null);
@@ -36,11 +37,11 @@ export function Panel({ title, actions, children, class: extra = "" }) {
   );
 }
 
-export function Loading({ label = "Loading…" }) {
+export function Loading({ label }) {
   return (
     <div class="state loading" role="status" aria-live="polite">
       <span class="spinner" aria-hidden="true" />
-      {label}
+      {label || t("ui.loading")}
     </div>
   );
 }
@@ -59,19 +60,19 @@ export function ErrorNote({ error, onRetry }) {
   if (error.notAvailable) {
     return (
       <div class="state unavailable" role="note">
-        <strong>Not available on this server yet</strong>
-        <div class="muted">This page needs an API this modelyard version does not have.</div>
+        <strong>{t("ui.unavailable_title")}</strong>
+        <div class="muted">{t("ui.unavailable_body")}</div>
       </div>
     );
   }
   const forbidden = error.status === 403;
   return (
     <div class="state error" role="alert">
-      <strong>{forbidden ? "Your key may not do this" : "Something went wrong"}</strong>
+      <strong>{forbidden ? t("ui.forbidden") : t("ui.went_wrong")}</strong>
       <div>{error.message}</div>
       {onRetry && !forbidden && (
         <button type="button" onClick={onRetry}>
-          Try again
+          {t("ui.try_again")}
         </button>
       )}
     </div>
@@ -79,12 +80,13 @@ export function ErrorNote({ error, onRetry }) {
 }
 
 /** Loading, error, empty or the content, from a `useAsync` state. */
-export function Async({ state, empty, emptyTitle = "Nothing here yet", children }) {
+export function Async({ state, empty, emptyTitle, children }) {
   if (state.loading && state.data === undefined) return <Loading />;
   if (state.error) return <ErrorNote error={state.error} onRetry={state.reload} />;
   if (state.data === undefined) return <Loading />;
   const isEmpty = Array.isArray(state.data) ? state.data.length === 0 : false;
-  if (isEmpty && (empty || emptyTitle)) return <Empty title={emptyTitle}>{empty}</Empty>;
+  const title = emptyTitle === undefined ? t("ui.nothing_yet") : emptyTitle;
+  if (isEmpty && (empty || title)) return <Empty title={title}>{empty}</Empty>;
   return children(state.data);
 }
 
@@ -111,6 +113,33 @@ export function Field({ label, hint, error, children, class: extra = "" }) {
   );
 }
 
+// A status's name in the reader's language, one literal key each; an unknown one shows as sent.
+const STATUS_NAMES = {
+  succeeded: () => t("ui.status_succeeded"),
+  processed: () => t("ui.status_processed"),
+  active: () => t("ui.status_active"),
+  running: () => t("ui.status_running"),
+  queued: () => t("ui.status_queued"),
+  validating_files: () => t("ui.status_validating_files"),
+  paused: () => t("ui.status_paused"),
+  cancelled: () => t("ui.status_cancelled"),
+  failed: () => t("ui.status_failed"),
+  error: () => t("ui.status_error"),
+  revoked: () => t("ui.status_revoked"),
+  uploaded: () => t("ui.status_uploaded"),
+  pending: () => t("ui.status_pending"),
+  importing: () => t("ui.status_importing"),
+  loading: () => t("ui.status_loading"),
+  ready: () => t("ui.status_ready"),
+  expired: () => t("ui.status_expired"),
+  completed: () => t("ui.status_completed"),
+  in_progress: () => t("ui.status_in_progress"),
+};
+
+/** "validating_files" -> "validating files" / "校验文件中". */
+export const statusName = (status) =>
+  STATUS_NAMES[status] ? STATUS_NAMES[status]() : String(status).replace(/_/g, " ");
+
 const STATUS_TONE = {
   succeeded: "ok",
   processed: "ok",
@@ -130,7 +159,7 @@ export function Badge({ tone = "muted", children }) {
 }
 
 export function StatusBadge({ status }) {
-  return <Badge tone={STATUS_TONE[status] || "muted"}>{String(status).replace(/_/g, " ")}</Badge>;
+  return <Badge tone={STATUS_TONE[status] || "muted"}>{statusName(status)}</Badge>;
 }
 
 export function Stat({ label, value, hint }) {
@@ -158,13 +187,13 @@ export function Progress({ value, max, label, format = (v) => v }) {
         <div class="progress-bar" style={{ width: `${(fraction * 100).toFixed(1)}%` }} />
       </div>
       <span class="muted">
-        {format(value)} / {max === null || max === undefined ? "?" : format(max)}
+        {format(value)} / {max === null || max === undefined ? t("ui.unknown") : format(max)}
       </span>
     </div>
   );
 }
 
-export function Copyable({ value, label = `Copy ${value}` }) {
+export function Copyable({ value, label }) {
   const [copied, setCopied] = useState(false);
   const copy = () => {
     if (!navigator.clipboard) return;
@@ -176,8 +205,8 @@ export function Copyable({ value, label = `Copy ${value}` }) {
   return (
     <span class="copyable">
       <code>{value}</code>
-      <button type="button" class="link small" aria-label={label} onClick={copy}>
-        {copied ? "copied" : "copy"}
+      <button type="button" class="link small" aria-label={label || t("ui.copy_value", { value })} onClick={copy}>
+        {copied ? t("ui.copied") : t("ui.copy")}
       </button>
     </span>
   );

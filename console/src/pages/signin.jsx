@@ -1,6 +1,8 @@
 // Sign in with an API key; the app checks it against the server (a refused key comes back here).
 import { useState } from "preact/hooks";
+import { LanguageSwitch } from "../components/language.jsx";
 import { Field } from "../components/ui.jsx";
+import { t } from "../lib/i18n.js";
 
 const KEY_SHAPE = /^\S{8,}$/;
 
@@ -12,7 +14,7 @@ export function SignIn({ notice, onSignedIn }) {
     event.preventDefault();
     const value = key.trim();
     if (!KEY_SHAPE.test(value)) {
-      setError("Paste the whole API key (it starts with 'my-').");
+      setError(t("signin.bad_shape"));
       return;
     }
     onSignedIn(value);
@@ -21,20 +23,20 @@ export function SignIn({ notice, onSignedIn }) {
   return (
     <div class="signin">
       <form class="panel signin-card" onSubmit={submit} noValidate>
-        <div class="brand big">
-          <span class="logo" aria-hidden="true">◆</span> modelyard
+        <div class="signin-top">
+          <div class="brand big">
+            <span class="logo" aria-hidden="true">◆</span> modelyard
+          </div>
+          <LanguageSwitch />
         </div>
-        <h1>Sign in to the console</h1>
-        <p class="muted">
-          Use an API key. What you see follows its tenant and role. The platform admin key is in{" "}
-          <code>~/.modelyard/admin.key</code> on the server.
-        </p>
+        <h1>{t("signin.title")}</h1>
+        <p class="muted">{withCode(t("signin.intro", { path: "\u0000" }), "~/.modelyard/admin.key")}</p>
         {notice && (
           <div class="state error" role="alert">
             {notice}
           </div>
         )}
-        <Field label="API key" error={error}>
+        <Field label={t("signin.key")} error={error}>
           {(props) => (
             <input
               {...props}
@@ -49,10 +51,22 @@ export function SignIn({ notice, onSignedIn }) {
           )}
         </Field>
         <button type="submit" class="primary">
-          Sign in
+          {t("signin.submit")}
         </button>
-        <p class="hint">The key stays in this tab's session storage and is sent only to this server.</p>
+        <p class="hint">{t("signin.stays")}</p>
       </form>
     </div>
+  );
+}
+
+/** A message with `<code>` where its placeholder was (filled with a NUL mark): the words move per language. */
+function withCode(message, code) {
+  const [before, after = ""] = message.split("\u0000");
+  return (
+    <>
+      {before}
+      <code>{code}</code>
+      {after}
+    </>
   );
 }

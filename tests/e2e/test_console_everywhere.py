@@ -1,0 +1,293 @@
+"""Every page of the console in both languages and both windows: the final check of issue 12's
+items 11 (Chinese and English) and 13 (phones).
+
+For each language (en, zh-CN), window (1440x900, 390x844) and key (a platform admin, a tenant
+admin), every route of ``console/src/app.jsx`` is opened (with real ids where a route takes one)
+and checked: no message key missing from the catalogs, ``<html lang>`` right, in Chinese the
+page's title and the navigation in Chinese characters and no English sentence left, every date
+with its time zone, and nothing sticking out of the window sideways. A failure lists each
+page, language, window and what is wrong there, so one run says everything left to fix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import (
+    LOCALES,
+    NARROW,
+    VIEWPORTS,
+    WIDE,
+    Console,
+    Opener,
+    goto,
+    heading,
+    missing_messages,
+    shoot,
+)
+from tests.helpers.browser import cjk_text, off_screen
+from tests.helpers.deadlines import milliseconds
+
+# Every route of console/src/app.jsx ("{file}", "{job}", "{evaluation}": ids made below),
+# and one it does not have. A route a key may not open still draws a page: it is checked too.
+ROUTES = (
+    "/plaza",
+    "/playground",
+    "/datasets",
+    "/datasets/{file}",
+    "/fine-tuning",
+    "/fine-tuning/new",
+    "/fine-tuning/{job}",
+    "/evaluations",
+    "/evaluations/new",
+    "/evaluations/{evaluation}",
+    "/usage",
+    "/provider-usage",
+    "/keys",
+    "/activity",
+    "/admin/overview",
+    "/admin/tenants",
+    "/admin/providers",
+    "/admin/audit",
+    "/no-such-page",
+)
+ROWS = [
+    {
+        "messages": [
+            {"role": "user", "content": f"item {i}"},
+            {"role": "assistant", "content": f"label {i % 3}"},
+        ]
+    }
+    for i in range(8)
+]
+# What the pages show of the tests' own data, not the console's words: never "English left over".
+DATA = ("A random two-layer Llama for tests.",)
+
+# A moment with a year and a time of day, and what follows it: a time zone must.
+MOMENT = re.compile(r"\b(?:19|20)\d\d\b[^\n]{0,14}?\b\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp]\.?[Mm]\.?)?")
+ZONE = re.compile(r"^\s*(?:UTC|GMT|[A-Z]{2,5}\b|[+-]\d{2}:?\d{2}|Z\b|\[)")
+# Three words or more of Latin letters in a row: a sentence, where Chinese was expected.
+SENTENCE = re.compile(r"[A-Za-z]{2,}(?:[ ,'’-]+[A-Za-z]{2,}){2,}")
+
+# The text nodes of the page's main area that are not code, data fields or charts' ids.
+TEXTS = """
+() => {
+  const main = document.querySelector("main") || document.body;
+  const skip = "code, pre, textarea, input, select, script, style, svg, [translate=no], .sr-only";
+  const out = [];
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent.trim();
+    const el = node.parentElement;
+    if (!text || !el || el.closest(skip)) continue;
+    if (!el.getClientRects().length) continue;
+    out.push(text);
+  }
+  return out;
+}
+"""
+
+
+@dataclass
+class Made:
+    """Objects of acme's the routes with an id open."""
+
+    file: str
+    job: str
+    evaluation: str
+
+
+def _post(console: Console, key: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    response = console.api("POST", path, key, **kwargs)
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def made(console: Console) -> Made:
+    key = console.acme_admin_key
+    data = "".join(json.dumps(row) + "\n" for row in ROWS).encode()
+    upload = {"file": ("everywhere.jsonl", data)}
+    file_id = _post(console, key, "/v1/files", files=upload, data={"purpose": "fine-tune"})["id"]
+    body = {"model": console.model, "training_file": file_id, "suffix": "everywhere"}
+    job_id = _post(console, key, "/v1/fine_tuning/jobs", json=body)["id"]
+    console.api("POST", f"/v1/fine_tuning/jobs/{job_id}/cancel", key)
+    evals = _post(console, key, "/v1/files", files=upload, data={"purpose": "evals"})["id"]
+    evaluation = {
+        "file": evals,
+        "models": [console.model],
+        "metrics": [{"name": "exact_match"}],
+        "generation": {"max_tokens": 4},
+    }
+    evaluation_id = _post(console, key, "/v1/evaluations", json=evaluation)["id"]
+    return Made(file_id, job_id, evaluation_id)
+
+
+def _problems(page: Any, locale: str, seen_missing: set[str]) -> list[str]:
+    """What is wrong with the page shown now (each a short sentence)."""
+    found: list[str] = []
+    new = [k for k in missing_messages(page) if k not in seen_missing]
+    seen_missing.update(new)
+    found += [f"missing message key {k}" for k in new]
+    lang = page.evaluate("document.documentElement.lang")
+    if lang != locale:
+        found.append(f'<html lang="{lang}">')
+    texts: list[str] = page.evaluate(TEXTS)
+    if locale == "zh-CN":
+        title = heading(page)
+        if not cjk_text(title):
+            found.append(f"title not in Chinese: {title!r}")
+        links = (
+            page.get_by_test_id("nav").locator("a").evaluate_all("(links) => links.map((a) => a.textContent)")
+        )
+        found += [f"navigation label not in Chinese: {label!r}" for label in links if not cjk_text(label)]
+        for text in texts:
+            if not cjk_text(text) and SENTENCE.search(text) and text not in DATA:
+                found.append(f"English text: {text[:80]!r}")
+    main = page.locator("main").inner_text()
+    for moment in MOMENT.finditer(main):
+        if not ZONE.match(main[moment.end() :]):
+            found.append(f"a date without its time zone: {main[moment.start() : moment.end() + 6]!r}")
+    found += [f"off screen: {what}" for what in off_screen(page)]
+    return found
+
+
+WHO = {"admin": lambda c: c.server.admin_key, "tenant admin": lambda c: c.acme_admin_key}
+
+
+@pytest.mark.parametrize("window", list(VIEWPORTS))
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("who", list(WHO))
+def test_every_page_in_every_language_and_window(
+    console: Console, made: Made, open_console: Opener, who: str, locale: str, window: str
+) -> None:
+    page, _ = open_console(WHO[who](console), locale=locale, viewport=VIEWPORTS[window])
+    seen: set[str] = set()
+    failures: list[str] = []
+    for route in ROUTES:
+        path = route.format(file=made.file, job=made.job, evaluation=made.evaluation)
+        goto(page, console, f"#{path}")
+        failures += [f"{route} [{who}, {locale}, {window}]: {p}" for p in _problems(page, locale, seen)]
+    if window == "narrow":  # the open menu fits too
+        page.get_by_test_id("menu-button").click()
+        page.get_by_test_id("nav").locator("a").first.wait_for()
+        failures += [f"open menu [{who}, {locale}, {window}]: {p}" for p in off_screen(page)]
+    assert not failures, "\n" + "\n".join(failures)
+
+
+def _marked(page: Any) -> None:
+    """Marks the document: a reload would lose the mark."""
+    page.evaluate("window.__sameDocument = true")
+
+
+@pytest.mark.parametrize("window", list(VIEWPORTS))
+def test_the_language_switches_without_a_reload_and_is_remembered(
+    console: Console, open_console: Opener, window: str
+) -> None:
+    # The frame's own page (one no other page's translation decides): a route that does not exist.
+    page, recorder = open_console(
+        console.acme_admin_key, locale="en", viewport=VIEWPORTS[window], path="#/no-such-page"
+    )
+    assert heading(page) == "Page not found" and page.evaluate("document.documentElement.lang") == "en"
+    _marked(page)
+    page.get_by_test_id("language").select_option("zh-CN")
+    page.get_by_role("heading", name="页面不存在", exact=True).wait_for()
+    assert page.evaluate("window.__sameDocument === true"), "the page was reloaded"
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    assert page.get_by_test_id("who-role").inner_text() == "租户管理员"
+    assert page.get_by_test_id("sign-out").inner_text() == "退出登录"
+    assert "模型广场" in page.get_by_test_id("nav").inner_text()
+
+    page.reload()  # remembered in this browser
+    page.get_by_role("heading", name="页面不存在", exact=True).wait_for()
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    if window == "wide":
+        goto(page, console, "#/plaza")
+        page.locator(".model-card").first.wait_for()
+        shoot(page, "zh-plaza")
+
+    page.get_by_test_id("sign-out").click()  # the sign-in page keeps the language, and switches too
+    page.get_by_role("heading", name="登录控制台").wait_for()
+    if window == "narrow":
+        shoot(page, "zh-signin-narrow")
+    _marked(page)
+    page.get_by_test_id("language").select_option("en")
+    page.get_by_role("heading", name="Sign in to the console").wait_for()
+    assert page.evaluate("window.__sameDocument === true"), "the page was reloaded"
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert not recorder.errors, recorder.errors
+
+
+def test_a_chinese_browser_gets_chinese_and_an_english_one_english(
+    console: Console, open_console: Opener
+) -> None:
+    page, _ = open_console(None, locale="zh-CN", viewport=WIDE)
+    page.get_by_role("heading", name="登录控制台").wait_for()
+    assert page.get_by_test_id("language").input_value() == "zh-CN"
+    page, _ = open_console(None, locale="en-GB", viewport=WIDE)
+    page.get_by_role("heading", name="Sign in to the console").wait_for()
+    assert page.get_by_test_id("language").input_value() == "en"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_menu_on_a_phone(console: Console, open_console: Opener, locale: str) -> None:
+    page, _ = open_console(console.server.admin_key, locale=locale, viewport=NARROW, path="#/admin/overview")
+    button = page.get_by_test_id("menu-button")
+    links = page.get_by_test_id("nav").locator("a")
+    assert button.is_visible() and button.get_attribute("aria-expanded") == "false"
+    assert not links.first.is_visible()  # closed: the page starts at the top of the screen
+    box = page.locator("h1#page-title").bounding_box()
+    assert box and box["y"] < NARROW["height"] / 2
+
+    button.click()  # opens, and takes the focus into the menu
+    assert button.get_attribute("aria-expanded") == "true"
+    links.first.wait_for()
+    assert page.evaluate("document.activeElement.closest('[data-testid=nav]') !== null")
+    assert all(links.nth(i).is_visible() for i in range(links.count()))
+    assert off_screen(page) == []
+    if locale == "zh-CN":
+        shoot(page, "zh-narrow-menu")
+    else:
+        shoot(page, "narrow-menu")
+
+    page.keyboard.press("Escape")  # Esc closes it; the focus goes back to the button
+    assert button.get_attribute("aria-expanded") == "false"
+    assert not links.first.is_visible()
+    assert page.evaluate("document.activeElement.dataset.testid") == "menu-button"
+
+    button.click()  # choosing a page closes it
+    page.get_by_test_id("nav").locator('a[href="#/admin/tenants"]').click()
+    page.wait_for_url(re.compile(r"#/admin/tenants$"), timeout=milliseconds(10))
+    assert button.get_attribute("aria-expanded") == "false"
+    assert not links.first.is_visible()
+    assert page.evaluate("document.activeElement.id") == "main"  # the focus is on the new page
+
+    page.reload()
+    page.locator("h1#page-title").wait_for()
+    page.keyboard.press("Tab")  # the skip link first, then the menu button
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.testid") == "menu-button"
+    page.keyboard.press("Enter")
+    assert button.get_attribute("aria-expanded") == "true"
+
+
+def test_the_wide_window_has_no_menu_button(console: Console, open_console: Opener) -> None:
+    page, _ = open_console(console.acme_admin_key, locale="en", viewport=WIDE, path="#/keys")
+    assert not page.get_by_test_id("menu-button").is_visible()
+    assert page.get_by_test_id("nav").locator("a").first.is_visible()
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_header_fits_a_phone(console: Console, open_console: Opener, locale: str) -> None:
+    page, _ = open_console(console.acme_admin_key, locale=locale, viewport=NARROW, path="#/keys")
+    header = page.locator("header.topbar")
+    for part in ("who-tenant", "who-role", "language", "sign-out"):
+        box = header.get_by_test_id(part).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= NARROW["width"], (part, box)
+    if locale == "zh-CN":
+        shoot(page, "zh-narrow-keys")
