@@ -30,6 +30,25 @@ function niceTicks(min, max, count = 5) {
   return ticks;
 }
 
+// About how wide a label is at the charts' 12 px: CJK characters are square, others narrower.
+const textWidth = (text) => [...String(text)].reduce((w, c) => w + (/[\u2e80-\uffff]/.test(c) ? 12 : 7.2), 0);
+
+/**
+ * `text` cut to about `px` wide, keeping its end: model ids differ at the end
+ * (`ft:gemma-3-270m:acme:e2e:…` and its base share their start), so the cut is near the start.
+ */
+export function fit(text, px) {
+  if (textWidth(text) <= px) return text;
+  const chars = [...text];
+  let head = Math.max(1, Math.floor(chars.length * 0.25));
+  let tail = chars.length - head;
+  while (tail > 1 && textWidth(`${chars.slice(0, head).join("")}…${chars.slice(-tail).join("")}`) > px) {
+    if (head > 4 && head * 3 > tail) head -= 1;
+    else tail -= 1;
+  }
+  return `${chars.slice(0, head).join("")}…${chars.slice(-tail).join("")}`;
+}
+
 const short = (v) => (Math.abs(v) >= 1000 ? `${+(v / 1000).toPrecision(3)}k` : `${+v.toPrecision(3)}`);
 
 function Legend({ names }) {
@@ -45,8 +64,12 @@ function Legend({ names }) {
   );
 }
 
-/** Lines over a numeric x axis: `series = [{name, points: [{x, y}]}]`. */
-export function LineChart({ series, label, xLabel = "", yLabel = "", height = 260 }) {
+/**
+ * Lines over a numeric x axis: `series = [{name, points: [{x, y}]}]`. With `integerX` (by
+ * default when every x is a whole number, as training steps are) the x axis shows whole
+ * numbers only.
+ */
+export function LineChart({ series, label, xLabel = "", yLabel = "", height = 260, integerX }) {
   const [ref, W] = useWidth();
   const all = series.flatMap((s) => s.points);
   if (!all.length) return null;
@@ -58,7 +81,8 @@ export function LineChart({ series, label, xLabel = "", yLabel = "", height = 26
   const [yMin, yMax] = [yTicks[0], yTicks[yTicks.length - 1]];
   const sx = (x) => pad.l + ((x - xMin) / (xMax - xMin)) * (W - pad.l - pad.r);
   const sy = (y) => height - pad.b - ((y - yMin) / (yMax - yMin || 1)) * (height - pad.t - pad.b);
-  const xTicks = niceTicks(xMin, xMax).filter((x) => x >= xMin && x <= xMax);
+  const whole = integerX ?? xs.every(Number.isInteger);
+  const xTicks = niceTicks(xMin, xMax).filter((x) => x >= xMin && x <= xMax && (!whole || Number.isInteger(x)));
   return (
     <figure class="chart" ref={ref}>
       <svg viewBox={`0 0 ${W} ${height}`} role="img" aria-label={label}>
@@ -102,7 +126,9 @@ export function BarChart({ items, label, format = short }) {
   const [ref, W] = useWidth();
   if (!items.length) return null;
   const row = 30;
-  const pad = { l: Math.min(220, W * 0.35), r: 80, t: 6 };
+  // Room on the left for the longest label, up to 40% of the width; longer ones are cut.
+  const longest = Math.max(...items.map((i) => textWidth(i.label)));
+  const pad = { l: Math.min(Math.max(60, longest + 16), W * 0.4), r: 80, t: 6 };
   const height = pad.t * 2 + row * items.length;
   const max = Math.max(...items.map((i) => Math.max(i.value || 0, i.high || 0))) || 1;
   const sx = (v) => pad.l + (Math.max(0, v) / max) * (W - pad.l - pad.r);
@@ -112,8 +138,7 @@ export function BarChart({ items, label, format = short }) {
         <title>{label}</title>
         {items.map((item, i) => {
           const y = pad.t + i * row;
-          const room = Math.floor(pad.l / 7);
-          const name = item.label.length > room ? `${item.label.slice(0, room - 1)}…` : item.label;
+          const name = fit(item.label, pad.l - 14);
           return (
             <g key={item.label} class={`bar series-${i % 6}`}>
               <text x={pad.l - 8} y={y + row / 2 + 4} text-anchor="end">
@@ -139,10 +164,12 @@ export function BarChart({ items, label, format = short }) {
 export function ColumnChart({ items, label, format = short, height = 220 }) {
   const [ref, W] = useWidth();
   if (!items.length) return null;
-  const ticks = niceTicks(0, Math.max(...items.map((i) => i.value)) || 1);
+  // An all-zero series gets one tick, 0: a scale up to an invented 1 reads as data.
+  const peak = Math.max(...items.map((i) => i.value));
+  const ticks = peak > 0 ? niceTicks(0, peak) : [0];
   // Room for the longest tick label (about 7 px a character at 12 px).
   const pad = { l: Math.max(40, 10 + 7 * Math.max(...ticks.map((v) => String(format(v)).length))), r: 12, t: 12, b: 40 };
-  const top = ticks[ticks.length - 1];
+  const top = ticks[ticks.length - 1] || 1;
   const slot = (W - pad.l - pad.r) / items.length;
   const sy = (v) => height - pad.b - (v / top) * (height - pad.t - pad.b);
   const every = Math.ceil(items.length / Math.max(2, Math.floor(W / 80)));

@@ -341,10 +341,12 @@ def _cheapest_entry(best: _Candidate | None, graded: list[_Candidate], units: _U
         )
     pick = min(near, key=lambda c: (c.cost, -c.score, c.order))
     if pick is best:
+        lead = f"{pick.id} is the best ({units.value(pick.score)} {units.metric})"
+        within = f"{units.tolerance_points:g} points"
+        if not pick.cost:  # "costs less than its 0 per item" reads as a bug
+            return _entry(pick, f"{lead} and costs nothing per item: no model within {within} is cheaper.")
         return _entry(
-            pick,
-            f"{pick.id} is the best ({units.value(pick.score)} {units.metric}) and no model within "
-            f"{units.tolerance_points:g} points costs less than its {_money(pick.cost)} per item.",
+            pick, f"{lead} and no model within {within} costs less than its {_money(pick.cost)} per item."
         )
     gap = best.score - pick.score
     position = "level with" if gap <= _EPSILON else f"{units.gap(gap)} below"
