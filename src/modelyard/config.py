@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     # Local models whose weights stay in memory at once (a base and its LoRA adapters count
     # once; remote providers not at all). Over it, the least recently used weights go.
     max_loaded_models: int = Field(default=4, ge=1)
+    # How long an API call waits for a model that is importing or loading before it gets
+    # 503 with Retry-After and what the model is doing (jobs wait as long as it takes).
+    model_ready_wait_s: float = Field(default=10.0, ge=0, le=600)
 
     upstream_timeout_s: float = 60.0
     upstream_connect_timeout_s: float = 5.0

@@ -16,6 +16,7 @@
     │   └── UpstreamTimeout (504)
     ├── LoopDetected (508 loop_detected): one of our own provider calls came back to us
     └── BackendUnavailable (503 service_unavailable)
+        └── ModelNotReady (503): still importing or loading, or failed to; has Retry-After
 
 Messages are written for the caller: they never carry a stack trace or a file path.
 """
@@ -30,6 +31,7 @@ __all__ = [
     "Conflict",
     "InvalidRequest",
     "LoopDetected",
+    "ModelNotReady",
     "ModelyardError",
     "NotFound",
     "PayloadTooLarge",
@@ -136,6 +138,10 @@ class BackendUnavailable(ModelyardError):
     status_code = 503
     error_type = "service_unavailable"
     default_code = "backend_unavailable"
+
+
+class ModelNotReady(BackendUnavailable):
+    default_code = "model_not_ready"
 
 
 def error_body(

@@ -123,7 +123,9 @@ def build_services(settings: Settings) -> Services:
         pool=pool,
         usage=usage,
         # One call path for every call made for a tenant (HTTP, evaluations, the judge).
-        gateway=GatewayService(CallPath(catalog, pool, usage, quota_guard)),
+        gateway=GatewayService(
+            CallPath(catalog, pool, usage, quota_guard, ready_wait_s=settings.model_ready_wait_s)
+        ),
         queue=queue,
         fine_tuning=FineTuningService(db, queue, catalog, files, quotas),
         files=files,

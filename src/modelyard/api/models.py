@@ -9,6 +9,8 @@ from fastapi import APIRouter, Body, Response
 from modelyard.api.deps import AuthenticatedRouter, CatalogDep, PrincipalDep, ServicesDep
 from modelyard.catalog.schemas import LocalModelIn, ModelObject, RemoteModelIn
 from modelyard.catalog.service import to_model_object
+from modelyard.services import Services
+from modelyard.store import ModelRecord
 
 __all__ = ["router"]
 
@@ -18,16 +20,26 @@ ModelIn = Annotated[LocalModelIn | RemoteModelIn, Body(discriminator="kind")]
 
 
 @router.get("")
-def list_models(principal: PrincipalDep, catalog: CatalogDep, published: bool = False) -> dict[str, Any]:
+def list_models(principal: PrincipalDep, services: ServicesDep, published: bool = False) -> dict[str, Any]:
     """``?published=true``: only the models the caller's tenant published (providers)."""
-    records = catalog.list_visible(principal, published_only=published)
-    data = [to_model_object(r).model_dump() for r in records]
+    records = services.catalog.list_visible(principal, published_only=published)
+    data = [card.model_dump() for card in _cards(records, services)]
     return {"object": "list", "data": data}
 
 
 @router.get("/{model_id:path}")
-def get_model(model_id: str, principal: PrincipalDep, catalog: CatalogDep) -> ModelObject:
-    return to_model_object(catalog.get_visible(model_id, principal))
+def get_model(model_id: str, principal: PrincipalDep, services: ServicesDep) -> ModelObject:
+    return _cards([services.catalog.get_visible(model_id, principal)], services)[0]
+
+
+def _cards(records: list[ModelRecord], services: Services) -> list[ModelObject]:
+    """Cards with this server's readiness of each model and a fine-tune's evaluations."""
+    readiness = services.pool.readiness
+    used = services.catalog.evaluations_using(records)
+    return [
+        to_model_object(r, readiness.of_model(r.id, (r.source or {}).get("base_model")), used.get(r.id))
+        for r in records
+    ]
 
 
 @router.post("", status_code=201)

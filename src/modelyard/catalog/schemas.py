@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AnyUrl, BaseModel, ConfigDict, Field
 
-__all__ = ["CardIn", "LocalModelIn", "ModelCard", "ModelObject", "RemoteModelIn"]
+__all__ = ["CardIn", "Lineage", "LocalModelIn", "ModelCard", "ModelKind", "ModelObject", "RemoteModelIn"]
 
 ModelId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$")]
 Task = Literal["chat", "embedding"]
@@ -47,6 +47,22 @@ class RemoteModelIn(CardIn):
     timeout_s: float | None = Field(default=None, gt=0, le=600)
 
 
+# What a chat model does with a prompt: a base model continues text; an instruction-tuned
+# one answers it. Decided in ``catalog.kinds``.
+ModelKind = Literal["base", "instruct", "embedding"]
+
+
+class Lineage(BaseModel):
+    """Where a fine-tuned model came from; shown only to its own tenant (and admins)."""
+
+    base_model: str | None = None
+    job: str | None = None
+    training_file: str | None = None
+    validation_file: str | None = None
+    # Evaluations of the owning tenant that compared this model, newest first.
+    evaluations: list[str] = Field(default_factory=list)
+
+
 class ModelCard(BaseModel):
     provider: str
     task: str
@@ -58,9 +74,17 @@ class ModelCard(BaseModel):
     price_output_per_1k: float
     price_training_per_1k: float
     tags: list[str]
+    # Runtime readiness in this server: importing, loading, ready or failed.
     status: str
+    # While importing: the step ("queued", "assembling", "converting", "saving") and the
+    # fraction done; when failed: why, in words for the caller.
+    phase: str | None = None
+    progress: float | None = None
+    reason: str | None = None
     description: str
     owner: Literal["platform", "tenant"]
+    kind: ModelKind = "base"
+    lineage: Lineage | None = None
 
 
 class ModelObject(BaseModel):

@@ -10,20 +10,25 @@ from sqlalchemy.orm import Session
 
 from modelyard.audit.context import annotate
 from modelyard.backends.base import ModelSpec
+from modelyard.backends.readiness import READY, ModelState
 from modelyard.catalog.builtin import BUILTIN_MODELS
+from modelyard.catalog.kinds import card_tags, kind_of
 from modelyard.catalog.local_folder import inspect_folder
 from modelyard.catalog.names import check_not_confusable, check_registrable
-from modelyard.catalog.schemas import CardIn, LocalModelIn, ModelCard, ModelObject, RemoteModelIn
+from modelyard.catalog.schemas import CardIn, Lineage, LocalModelIn, ModelCard, ModelObject, RemoteModelIn
 from modelyard.catalog.secrets import SecretBox
 from modelyard.errors import Conflict, NotFound, PermissionDenied
 from modelyard.security.outbound import OutboundGuard
 from modelyard.store import Database, ModelRecord
+from modelyard.store.tables import Evaluation
 from modelyard.tenancy import Principal
 
 __all__ = ["CatalogService", "LocalModelIn", "RemoteModelIn", "to_model_object"]
 
 # Names the model-id lock among PostgreSQL advisory locks ("mids" in ASCII).
 _MODEL_IDS_LOCK_KEY = 0x6D696473
+# A card lists the evaluations that used a fine-tune among its tenant's latest ones.
+_LINEAGE_EVALUATIONS_SCANNED = 500
 
 
 class CatalogService:
@@ -113,6 +118,29 @@ class CatalogService:
             secret=self._secrets.open(record.secret) if record.secret else None,
             context_length=record.context_length,
         )
+
+    def evaluations_using(self, records: list[ModelRecord]) -> dict[str, list[str]]:
+        """Fine-tune id -> its own tenant's evaluations that compared it, newest first.
+
+        Scoped by each model's owner tenant, never the caller's: a card only reaches
+        callers who may see the model, and another tenant's evaluations never reach it.
+        """
+        owned = {r.id: r.owner_tenant_id for r in records if r.owner_tenant_id and r.lineage is not None}
+        if not owned:
+            return {}
+        query = (
+            select(Evaluation.id, Evaluation.tenant_id, Evaluation.models)
+            .where(Evaluation.tenant_id.in_(set(owned.values())))
+            .order_by(Evaluation.created_at.desc())
+            .limit(_LINEAGE_EVALUATIONS_SCANNED)
+        )
+        used: dict[str, list[str]] = {}
+        with self._db.session() as session:
+            for evaluation_id, tenant_id, models in session.execute(query):
+                for model_id in models or ():
+                    if owned.get(model_id) == tenant_id:
+                        used.setdefault(model_id, []).append(evaluation_id)
+        return used
 
     # -- writing -------------------------------------------------------------
     def register_local(self, body: LocalModelIn, principal: Principal) -> ModelRecord:
@@ -209,7 +237,12 @@ def _local_backend(task: str) -> str:
     return {"chat": "transformers", "embedding": "sentence-transformers"}[task]
 
 
-def to_model_object(record: ModelRecord) -> ModelObject:
+def to_model_object(
+    record: ModelRecord, state: ModelState = READY, evaluations: list[str] | None = None
+) -> ModelObject:
+    """The card; ``state``: this server's readiness of the model (see ``backends.readiness``)."""
+    if state.status == "ready" and record.status in ("importing", "loading", "failed"):
+        state = ModelState(record.status)  # as another process recorded it in the catalog
     return ModelObject(
         id=record.id,
         created=int(record.created_at.timestamp()) if record.created_at else 0,
@@ -224,9 +257,28 @@ def to_model_object(record: ModelRecord) -> ModelObject:
             price_input_per_1k=record.price_input_per_1k,
             price_output_per_1k=record.price_output_per_1k,
             price_training_per_1k=record.price_training_per_1k,
-            tags=list(record.tags),
-            status=record.status,
+            tags=card_tags(record),
+            status=state.status,
+            phase=state.phase,
+            progress=state.progress,
+            reason=state.reason,
             description=record.description,
             owner="tenant" if record.owner_tenant_id else "platform",
+            kind=kind_of(record),
+            lineage=_lineage(record, evaluations),
         ),
+    )
+
+
+def _lineage(record: ModelRecord, evaluations: list[str] | None) -> Lineage | None:
+    # Only a tenant's own model carries lineage: its job and files are that tenant's.
+    if not record.lineage or not record.owner_tenant_id:
+        return None
+    facts = record.lineage
+    return Lineage(
+        base_model=facts.get("base_model"),
+        job=facts.get("job"),
+        training_file=facts.get("training_file"),
+        validation_file=facts.get("validation_file"),
+        evaluations=list(evaluations or ()),
     )

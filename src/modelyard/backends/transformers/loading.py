@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from modelyard.backends.base import BackendContext, ModelSpec
+from modelyard.backends.readiness import Readiness
 from modelyard.backends.transformers.builtin import BUILTIN_TEXT_MODELS, ensure_builtin_model
 from modelyard.backends.transformers.files import check_weights, local_folder
 from modelyard.errors import BackendUnavailable, InvalidRequest, ModelyardError
@@ -60,7 +61,9 @@ def resolve_folder(spec: ModelSpec, context: BackendContext) -> Path:
     if builtin is None:
         return local_folder(spec.source)
     try:
-        return ensure_builtin_model(builtin, context.models_dir)
+        # Imported on first load when `modelyard serve` did not (or failed to): say so.
+        progress = Readiness.of(context).importer(builtin, then="loading")
+        return ensure_builtin_model(builtin, context.models_dir, progress)
     except ModelyardError:
         raise
     except Exception as exc:  # noqa: BLE001 - the import is third-party code end to end
