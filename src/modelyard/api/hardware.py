@@ -1,4 +1,5 @@
-"""What this machine is and which number formats it runs (platform admin keys only)."""
+"""What this machine is and which number formats it runs, and the platform at a glance
+(platform admin keys only)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter
 from modelyard import __version__
 from modelyard.api.deps import AdminDep, AuthenticatedRouter, ServicesDep
 from modelyard.hardware import available_cores
+from modelyard.overview import PlatformOverview, month_start
 
 __all__ = ["router"]
 
@@ -36,4 +38,24 @@ async def system_info(_admin: AdminDep, services: ServicesDep) -> dict[str, Any]
         "evaluation_dtype": formats.batch_dtype(settings.torch_dtype) if report else settings.torch_dtype,
         "training_dtype": formats.train_dtype(settings.train_dtype) if report else settings.train_dtype,
         "number_formats": report,
+    }
+
+
+@router.get("/overview")
+def overview(admin: AdminDep, services: ServicesDep) -> dict[str, Any]:
+    """What an admin lands on: tenants (live keys, this month's usage), providers with
+    their models, how many models are not ready here, and whether the audit chain holds."""
+    since = month_start()
+    facts = PlatformOverview(services.db)
+    records = services.catalog.list_visible(admin)
+    readiness = services.pool.readiness
+    states = [readiness.of_model(r.id, (r.source or {}).get("base_model")).status for r in records]
+    chain = services.audit.verify()
+    return {
+        "object": "admin.overview",
+        "month_start": int(since.timestamp()),
+        "tenants": facts.tenants(since),
+        "providers": facts.providers(),
+        "models": {status: states.count(status) for status in ("importing", "loading", "ready", "failed")},
+        "audit": {"object": "audit.verification", **chain.to_dict()},
     }
