@@ -1,11 +1,13 @@
 // One evaluation: progress and events while it runs, then its report (and the standalone HTML page).
 import { useState } from "preact/hooks";
+import { useConfirm } from "../components/confirm.jsx";
 import { Report } from "../components/report.jsx";
 import { useToast } from "../components/toast.jsx";
 import { Async, Page, Panel, Progress, StatusBadge } from "../components/ui.jsx";
 import { get, post, request } from "../lib/api.js";
 import { when } from "../lib/format.js";
 import { useAction, useAsync, usePoll } from "../lib/hooks.js";
+import { t } from "../lib/i18n.js";
 
 const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
 
@@ -20,7 +22,8 @@ async function downloadHtml(id) {
 }
 
 function Events({ id, tick }) {
-  const events = useAsync((signal) => get(`/v1/evaluations/${id}/events?limit=50`, { signal }).then((p) => p.data), [id, tick]);
+  // Reloaded on each poll's tick: those reloads are the console's polling too.
+  const events = useAsync((signal) => get(`/v1/evaluations/${id}/events?limit=50`, { signal, poll: tick > 0 }).then((p) => p.data), [id, tick]);
   return (
     <Async state={events} emptyTitle="No events yet">
       {(data) => (
@@ -54,17 +57,34 @@ function EvaluationView({ initial }) {
     (signal) => (evaluation.status === "succeeded" ? get(`/v1/evaluations/${evaluation.id}/report`, { signal }) : Promise.resolve(null)),
     [evaluation.status],
   );
-  const cancel = () => run(async () => setEvaluation(await post(`/v1/evaluations/${evaluation.id}/cancel`)));
+  const confirm = useConfirm();
+  const cancel = async () => {
+    const yes = await confirm({
+      title: t("evaluations.cancel_title", { name: evaluation.name || evaluation.id }),
+      body: t("evaluations.cancel_body"),
+      confirm: t("evaluations.cancel_confirm"),
+      danger: true,
+    });
+    if (yes) run(async () => setEvaluation(await post(`/v1/evaluations/${evaluation.id}/cancel`)));
+  };
+  // The dataset by its name (a deleted one by its id).
+  const dataset = useAsync((signal) => get(`/v1/files/${encodeURIComponent(evaluation.file)}`, { signal }).catch(() => null), [evaluation.file]);
+  const datasetName = (dataset.data && dataset.data.filename) || evaluation.file;
   const { progress } = evaluation;
   return (
     <Page
       title={evaluation.name || evaluation.id}
-      subtitle={`${evaluation.id} · dataset ${evaluation.file} · ${evaluation.metrics.map((m) => m.name).join(", ")} · created ${when(evaluation.created_at)}`}
+      subtitle={
+        <span data-testid="eval-subtitle">
+          {evaluation.id} · {t("evaluations.dataset_label")} <a href={`#/datasets/${evaluation.file}`}>{datasetName}</a> ·{" "}
+          {evaluation.metrics.map((m) => m.name).join(", ")} · {t("evaluations.created_at", { when: when(evaluation.created_at) })}
+        </span>
+      }
       actions={
         <>
           {live && (
             <button type="button" class="danger" onClick={cancel} disabled={busy}>
-              Cancel
+              {t("evaluations.cancel")}
             </button>
           )}
           {evaluation.status === "succeeded" && (

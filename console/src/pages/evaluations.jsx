@@ -6,6 +6,7 @@ import { get, post } from "../lib/api.js";
 import { when } from "../lib/format.js";
 import { useAction, useAsync } from "../lib/hooks.js";
 import { chatModels, listModels } from "../lib/models.js";
+import { t } from "../lib/i18n.js";
 import { navigate } from "../lib/router.js";
 import { listFiles } from "./datasets.jsx";
 
@@ -62,14 +63,32 @@ export function Evaluations() {
   );
 }
 
+/** Text with ``code`` or `code` spans (as metric descriptions are written) as <code>, never raw markup. */
+export function InlineCode({ text }) {
+  const parts = String(text || "").split(/``(.+?)``|`([^`]+)`/);
+  // split() with two groups yields [text, group1, group2, text, ...]
+  const out = [];
+  for (let i = 0; i < parts.length; i += 3) {
+    if (parts[i]) out.push(parts[i]);
+    const code = parts[i + 1] ?? parts[i + 2];
+    if (code) out.push(<code key={i}>{code}</code>);
+  }
+  return <>{out}</>;
+}
+
 const requiredOptions = (metric) => (metric.options && metric.options.required) || [];
 
 function MetricChoice({ metric, chosen, options, onToggle, onOption }) {
   return (
     <li class="metric-choice">
-      <label>
-        <input type="checkbox" name="metric" value={metric.name} checked={chosen} onChange={onToggle} /> <strong>{metric.name}</strong>
-        <span class="muted small"> {metric.description}</span>
+      <label class="check eval-check">
+        <input type="checkbox" name="metric" value={metric.name} checked={chosen} onChange={onToggle} />
+        <span>
+          <strong>{metric.name}</strong>{" "}
+          <span class="muted small" data-testid="metric-description">
+            <InlineCode text={metric.description} />
+          </span>
+        </span>
       </label>
       {chosen &&
         requiredOptions(metric).map((option) => (
@@ -91,7 +110,8 @@ function EvalForm({ models, files, metrics, initial }) {
     temperature: 0,
     max_tokens: 64,
   });
-  const [errors, setErrors] = useState({});
+  // Checked on submit, then again as the form changes: a fixed field loses its message.
+  const [tried, setTried] = useState(false);
   const [busy, run] = useAction(toast.error);
   const set = (name, value) => setForm((f) => ({ ...f, [name]: value }));
   const toggleModel = (id) => set("models", form.models.includes(id) ? form.models.filter((m) => m !== id) : [...form.models, id]);
@@ -101,15 +121,19 @@ function EvalForm({ models, files, metrics, initial }) {
     else next[name] = {};
     set("metrics", next);
   };
+  const check = () => {
+    const found = {};
+    if (!form.file) found.file = t("evaluations.error_dataset");
+    if (!form.models.length) found.models = t("evaluations.error_models");
+    if (form.models.length > 8) found.models = t("evaluations.error_too_many_models", { max: 8 });
+    if (!Object.keys(form.metrics).length) found.metrics = t("evaluations.error_metrics");
+    return found;
+  };
+  const errors = tried ? check() : {};
   const submit = (event) => {
     event.preventDefault();
-    const found = {};
-    if (!form.file) found.file = "Choose a dataset";
-    if (!form.models.length) found.models = "Choose at least one model";
-    if (form.models.length > 8) found.models = "At most 8 models";
-    if (!Object.keys(form.metrics).length) found.metrics = "Choose at least one metric";
-    setErrors(found);
-    if (Object.keys(found).length) return;
+    setTried(true);
+    if (Object.keys(check()).length) return;
     const body = {
       name: form.name,
       file: form.file,
@@ -145,8 +169,9 @@ function EvalForm({ models, files, metrics, initial }) {
         <ul class="checks">
           {models.map((m) => (
             <li key={m.id}>
-              <label>
-                <input type="checkbox" name="model" value={m.id} checked={form.models.includes(m.id)} onChange={() => toggleModel(m.id)} /> {m.id}
+              <label class="check eval-check">
+                <input type="checkbox" name="model" value={m.id} checked={form.models.includes(m.id)} onChange={() => toggleModel(m.id)} />
+                <span>{m.id}</span>
               </label>
             </li>
           ))}
