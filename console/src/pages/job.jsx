@@ -1,25 +1,29 @@
-// One fine-tuning job: status, live loss chart, events, checkpoints, controls, and a "try it" chat.
+// One fine-tuning job: status and phase, live loss chart, events, checkpoints (publishable
+// once the job has ended), controls, and "try it" beside the base model.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { LineChart } from "../components/charts.jsx";
-import { Chat } from "../components/chat.jsx";
+import { Checkpoints } from "../components/checkpoints.jsx";
+import { useConfirm } from "../components/confirm.jsx";
+import { latestPhase, phaseName, Phases } from "../components/phases.jsx";
 import { useToast } from "../components/toast.jsx";
+import { TryIt } from "../components/try-it.jsx";
 import { Async, Copyable, Empty, Page, Panel, Progress, Stat, StatusBadge } from "../components/ui.jsx";
 import { get, getAll, post } from "../lib/api.js";
-import { ms, num, when } from "../lib/format.js";
+import { duration, num, when } from "../lib/format.js";
+import { t } from "../lib/i18n.js";
 import { useAction, useAsync, usePoll } from "../lib/hooks.js";
-import { cardOf, listModels } from "../lib/models.js";
 
 const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
 const POLL_MS = 1500;
 const eventNumber = (event) => Number(event.id.split("-").pop());
+const isStep = (e) => e.type === "metrics" && e.data && typeof e.data.step === "number" && e.data.resumed_from_step === undefined;
 
 function lossSeries(events) {
-  const metrics = events.filter((e) => e.type === "metrics" && e.data && e.data.step !== undefined);
-  const sorted = [...metrics].sort((a, b) => a.data.step - b.data.step);
+  const sorted = events.filter(isStep).sort((a, b) => a.data.step - b.data.step);
   const points = (key) => sorted.filter((e) => typeof e.data[key] === "number").map((e) => ({ x: e.data.step, y: e.data[key] }));
   return [
-    { name: "training loss", points: points("train_loss") },
-    { name: "validation loss", points: points("val_loss") },
+    { name: t("job.training_loss"), points: points("train_loss") },
+    { name: t("job.validation_loss"), points: points("val_loss") },
   ].filter((s, i) => i === 0 || s.points.length);
 }
 
@@ -27,95 +31,81 @@ function latestMetrics(events) {
   return events.find((e) => e.type === "metrics" && e.data && e.data.total_steps) || null;
 }
 
+/**
+ * Tokens per second: the trainer's own figure for its latest steps; where an event lacks it
+ * (a resume), trained tokens over the time since training began. Null while unknown: never
+ * "0 tok/s" for a job that has trained.
+ */
+export function trainingSpeed(events) {
+  const step = events.find((e) => isStep(e) && e.data.tokens_per_s > 0);
+  if (step) return step.data.tokens_per_s;
+  const last = events.find((e) => isStep(e) && e.data.trained_tokens > 0);
+  const began = events.find((e) => e.data && e.data.phase === "training");
+  if (!last || !began) return null;
+  const seconds = last.created_at - began.created_at;
+  return seconds > 0 ? last.data.trained_tokens / seconds : null;
+}
+
 function Controls({ job, onChange }) {
   const toast = useToast();
+  const confirm = useConfirm();
   const [busy, run] = useAction(toast.error);
+  const DONE = { pause: () => t("job.paused_toast"), resume: () => t("job.resumed_toast"), cancel: () => t("job.cancelled_toast") };
   const act = (verb) => () =>
     run(async () => {
-      if (verb === "cancel" && !confirm("Cancel this job? It cannot be resumed.")) return;
+      if (verb === "cancel" && !(await confirm({ title: t("job.cancel_title"), body: t("job.cancel_body"), confirm: t("job.cancel_yes"), cancel: t("job.cancel_no"), danger: true }))) return;
       onChange(await post(`/v1/fine_tuning/jobs/${job.id}/${verb}`));
-      toast.ok(`Job ${verb === "cancel" ? "cancelled" : `${verb}d`}`);
+      toast.ok(DONE[verb]());
     });
   if (TERMINAL.has(job.status)) return null;
   return (
     <>
       {job.status === "paused" ? (
         <button type="button" onClick={act("resume")} disabled={busy}>
-          Resume
+          {t("job.resume")}
         </button>
       ) : (
         <button type="button" class="secondary" onClick={act("pause")} disabled={busy}>
-          Pause
+          {t("job.pause")}
         </button>
       )}
       <button type="button" class="danger" onClick={act("cancel")} disabled={busy}>
-        Cancel
+        {t("job.cancel")}
       </button>
     </>
   );
 }
 
 function Events({ events }) {
-  if (!events.length) return <Empty title="No events yet" />;
+  if (!events.length) return <Empty title={t("job.no_events")} />;
   return (
-    <ol class="events" aria-label="Job events, newest first">
+    <ol class="events" aria-label={t("job.events_label")}>
       {events.slice(0, 200).map((e) => (
         <li key={e.id} class={`event event-${e.level}`}>
-          <time>{when(e.created_at)}</time> <span>{e.message}</span>
+          <time>{when(e.created_at)}</time> <span>{e.data && e.data.phase ? t("job.phase_event", { phase: phaseName(e.data.phase) }) : e.message}</span>
         </li>
       ))}
     </ol>
   );
 }
 
-function Checkpoints({ jobId, tick }) {
-  const checkpoints = useAsync((signal) => get(`/v1/fine_tuning/jobs/${jobId}/checkpoints?limit=100`, { signal }).then((p) => p.data), [jobId, tick]);
-  return (
-    <Async state={checkpoints} emptyTitle="No checkpoints yet" empty="One is written every few steps and at each epoch's end.">
-      {(data) => (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col" class="num">Step</th>
-                <th scope="col">Checkpoint</th>
-                <th scope="col">Metrics</th>
-                <th scope="col">Saved</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.map((c) => (
-                <tr key={c.id}>
-                  <td class="num">{c.step_number}</td>
-                  <td class="clip">{c.fine_tuned_model_checkpoint}</td>
-                  <td class="small">
-                    {Object.entries(c.metrics)
-                      .filter(([, v]) => typeof v === "number")
-                      .map(([k, v]) => `${k} ${+v.toPrecision(4)}`)
-                      .join(" · ")}
-                  </td>
-                  <td>{when(c.created_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </Async>
-  );
-}
-
-function Overview({ job, latest }) {
+function Overview({ job, latest, speed, live }) {
   const h = job.hyperparameters || {};
   const lora = (job.method && job.method.lora) || {};
+  const auto = t("job.auto");
+  const eta = live && latest && typeof latest.data.eta_s === "number" ? latest.data.eta_s : null;
   return (
     <div class="stats-grid">
-      <Stat label="Status" value={<StatusBadge status={job.status} />} />
-      <Stat label="Base model" value={job.model} />
-      <Stat label="Trained tokens" value={num(job.trained_tokens)} />
-      <Stat label="Epochs · batch · LR×" value={`${h.n_epochs ?? "auto"} · ${h.batch_size ?? "auto"} · ${h.learning_rate_multiplier ?? "auto"}`} />
-      <Stat label="LoRA" value={Object.keys(lora).length ? Object.entries(lora).map(([k, v]) => `${k}=${v}`).join(", ") : "auto"} />
-      {latest && <Stat label="Speed" value={`${num(Math.round(latest.data.tokens_per_s || 0))} tok/s`} hint={latest.data.eta_s ? `about ${ms(latest.data.eta_s * 1000)} left` : null} />}
+      <Stat label={t("job.stat_status")} value={<StatusBadge status={job.status} />} />
+      <Stat label={t("job.stat_base")} value={job.model} />
+      <Stat label={t("job.stat_trained_tokens")} value={num(job.trained_tokens ?? (latest && latest.data.trained_tokens))} />
+      <Stat label={t("job.stat_hyper")} value={`${h.n_epochs ?? auto} · ${h.batch_size ?? auto} · ${h.learning_rate_multiplier ?? auto}`} />
+      <Stat label={t("job.stat_lora")} value={Object.keys(lora).length ? Object.entries(lora).map(([k, v]) => `${k}=${v}`).join(", ") : auto} />
+      {speed !== null && (
+        <div data-testid="job-speed">
+          <Stat label={t("job.stat_speed")} value={t("job.speed", { n: num(Math.round(speed)) })} hint={eta !== null ? t("job.eta", { time: duration(eta) }) : null} />
+        </div>
+      )}
     </div>
   );
 }
@@ -137,53 +127,56 @@ function JobView({ initial }) {
     async () => {
       const [fresh, page] = await Promise.all([get(`/v1/fine_tuning/jobs/${job.id}`), get(`/v1/fine_tuning/jobs/${job.id}/events?limit=100`)]);
       merge(page.data);
-      if (fresh.status !== job.status) setTick((t) => t + 1);
+      if (fresh.status !== job.status) setTick((n) => n + 1);
       setJob(fresh);
     },
     POLL_MS,
     live,
   );
-  const models = useAsync((signal) => (job.status === "succeeded" ? listModels(signal) : Promise.resolve([])), [job.status]);
   const latest = events && latestMetrics(events);
   const series = events ? lossSeries(events) : [];
+  const speed = events ? trainingSpeed(events) : null;
+  const phase = live && job.status !== "paused" ? job.phase || latestPhase(events) : null;
+  const subtitle = job.finished_at ? t("job.subtitle_finished", { created: when(job.created_at), finished: when(job.finished_at) }) : t("job.subtitle", { created: when(job.created_at) });
   return (
-    <Page title={job.suffix ? `${job.id} (${job.suffix})` : job.id} subtitle={`Created ${when(job.created_at)}${job.finished_at ? ` · finished ${when(job.finished_at)}` : ""}`} actions={<Controls job={job} onChange={setJob} />}>
+    <Page title={job.suffix ? `${job.id} (${job.suffix})` : job.id} subtitle={subtitle} actions={<Controls job={job} onChange={setJob} />}>
       <div class="status-line" role="status" aria-live="polite" data-testid="job-status" data-status={job.status}>
         <StatusBadge status={job.status} />
-        {latest && live && <Progress label="Training steps" value={latest.data.step} max={latest.data.total_steps} />}
+        {latest && live && <Progress label={t("job.steps_label")} value={latest.data.step} max={latest.data.total_steps} />}
         {job.fine_tuned_model && (
           <span>
-            Fine-tuned model: <Copyable value={job.fine_tuned_model} />
+            {t("job.fine_tuned_model")} <Copyable value={job.fine_tuned_model} />
           </span>
         )}
       </div>
+      {phase && <Phases current={phase} />}
       {job.error && (
         <div class="state error" role="alert">
-          <strong>The job failed</strong>
+          <strong>{t("job.failed")}</strong>
           <div>{job.error.message || String(job.error)}</div>
         </div>
       )}
-      <Overview job={job} latest={latest} />
-      <Panel title="Loss">
+      <Overview job={job} latest={latest} speed={speed} live={live} />
+      <Panel title={t("job.loss")}>
         {events === null ? (
-          <p class="muted">Loading…</p>
+          <p class="muted">{t("job.loading")}</p>
         ) : series[0].points.length ? (
           <div data-testid="loss-chart">
-            <LineChart series={series} label="Training and validation loss by step" xLabel="step" yLabel="loss" />
+            <LineChart series={series} label={t("job.loss_chart_label")} xLabel={t("job.step_axis")} yLabel={t("job.loss_axis")} />
           </div>
         ) : (
-          <Empty title={live ? "Waiting for the first training step…" : "No training steps were recorded"} />
+          <Empty title={live ? (phase ? t("job.before_first_step", { phase: phaseName(phase) }) : t("job.waiting_first_step")) : t("job.no_steps")} />
         )}
       </Panel>
       {job.status === "succeeded" && job.fine_tuned_model && (
-        <Panel title={`Try ${job.fine_tuned_model}`}>
-          <Chat model={job.fine_tuned_model} card={cardOf(models.data, job.fine_tuned_model)} />
+        <Panel title={t("job.try_title", { model: job.fine_tuned_model })}>
+          <TryIt model={job.fine_tuned_model} base={job.model} />
         </Panel>
       )}
       <div class="two-col">
-        <Panel title="Events">{events === null ? <p class="muted">Loading…</p> : <Events events={events} />}</Panel>
-        <Panel title="Checkpoints">
-          <Checkpoints jobId={job.id} tick={tick + (latest ? Math.floor(latest.data.step / 10) : 0)} />
+        <Panel title={t("job.events")}>{events === null ? <p class="muted">{t("job.loading")}</p> : <Events events={events} />}</Panel>
+        <Panel title={t("job.checkpoints")}>
+          <Checkpoints jobId={job.id} finished={TERMINAL.has(job.status)} tick={tick + (latest ? Math.floor(latest.data.step / 10) : 0)} />
         </Panel>
       </div>
     </Page>

@@ -1,24 +1,56 @@
-// API keys of the tenant: create (role, scopes, models, read-only, expiry), rotate, revoke.
-import { useState } from "preact/hooks";
+// API keys of the tenant: create (role, scopes, models, read-only, expiry), rotate (with a
+// grace period for the old key), revoke; both confirmed in the page's own dialog.
+import { useRef, useState } from "preact/hooks";
+import { useConfirm } from "../components/confirm.jsx";
 import { NewKey } from "../components/newkey.jsx";
 import { useToast } from "../components/toast.jsx";
 import { Async, Badge, Field, Page, Panel } from "../components/ui.jsx";
 import { del, get, keyStore, post } from "../lib/api.js";
 import { when } from "../lib/format.js";
+import { t } from "../lib/i18n.js";
 import { useAction, useAsync } from "../lib/hooks.js";
 import { listModels } from "../lib/models.js";
 import { useSession } from "../lib/session.js";
 
 const DAY_S = 86400;
 const EXPIRIES = [
-  ["", "Never"],
-  ["1", "In 1 day"],
-  ["7", "In 7 days"],
-  ["30", "In 30 days"],
-  ["90", "In 90 days"],
-  ["365", "In 1 year"],
-  ["date", "On a date…"],
+  ["", () => t("keys.expiry_never")],
+  ["1", () => t("keys.expiry_days", { count: 1, n: 1 })],
+  ["7", () => t("keys.expiry_days", { count: 7, n: 7 })],
+  ["30", () => t("keys.expiry_days", { count: 30, n: 30 })],
+  ["90", () => t("keys.expiry_days", { count: 90, n: 90 })],
+  ["365", () => t("keys.expiry_year")],
+  ["date", () => t("keys.expiry_date")],
 ];
+// How long the old key keeps working after a rotation (the API allows up to 7 days).
+const GRACES = [
+  [0, () => t("keys.grace_none")],
+  [3600, () => t("keys.grace_hour")],
+  [DAY_S, () => t("keys.grace_day")],
+  [7 * DAY_S, () => t("keys.grace_week")],
+];
+// Role and scope names in the reader's language, one literal key each; unknown ones as sent.
+const ROLE_NAMES = {
+  admin: () => t("common.role_admin"),
+  tenant_admin: () => t("common.role_tenant_admin"),
+  member: () => t("common.role_member"),
+  provider: () => t("common.role_provider"),
+};
+const roleName = (role) => (ROLE_NAMES[role] ? ROLE_NAMES[role]() : role.replace("_", " "));
+const SCOPE_NAMES = {
+  models: () => t("common.scope_models"),
+  chat: () => t("common.scope_chat"),
+  completions: () => t("common.scope_completions"),
+  embeddings: () => t("common.scope_embeddings"),
+  files: () => t("common.scope_files"),
+  fine_tuning: () => t("common.scope_fine_tuning"),
+  evaluations: () => t("common.scope_evaluations"),
+  usage: () => t("common.scope_usage"),
+  keys: () => t("common.scope_keys"),
+  audit: () => t("common.scope_audit"),
+  admin: () => t("common.scope_admin"),
+};
+const scopeName = (scope) => (SCOPE_NAMES[scope] ? SCOPE_NAMES[scope]() : scope);
 
 /** Every scope a key of `role` can hold but `admin`, which comes with the admin role alone. */
 const roleScopes = (session, role) => (session.grantable[role] || []).filter((s) => s !== "admin");
@@ -49,11 +81,11 @@ function KeyForm({ models, onIssued }) {
   const submit = (event) => {
     event.preventDefault();
     const found = {};
-    if (!form.scopes.length) found.scopes = "Choose at least one scope";
+    if (!form.scopes.length) found.scopes = t("keys.error_scopes");
     let expiresAt = null;
     if (form.expiry === "date") {
       expiresAt = Math.floor(Date.parse(`${form.date}T23:59:59Z`) / 1000);
-      if (!form.date || !(expiresAt > Date.now() / 1000)) found.date = "A date in the future";
+      if (!form.date || !(expiresAt > Date.now() / 1000)) found.date = t("keys.error_date");
     }
     setErrors(found);
     if (Object.keys(found).length) return;
@@ -71,58 +103,58 @@ function KeyForm({ models, onIssued }) {
     });
   };
 
-  if (!roles.length) return <p class="muted">A {session.role.replace("_", " ")} key cannot create keys.</p>;
+  if (!roles.length) return <p class="muted">{t("keys.cannot_create", { role: roleName(session.role) })}</p>;
   return (
-    <form class="key-form" onSubmit={submit} noValidate aria-label="Create a key">
+    <form class="key-form" onSubmit={submit} noValidate aria-label={t("keys.create")}>
       <div class="form-grid">
-        <Field label="Name" hint="what the key is for, e.g. ci or alice-laptop">
+        <Field label={t("keys.name")} hint={t("keys.name_hint")}>
           {(props) => <input {...props} maxLength={128} value={form.name} onInput={(e) => set("name", e.currentTarget.value)} />}
         </Field>
-        <Field label="Role">
+        <Field label={t("keys.role")}>
           {(props) => (
             <select {...props} value={form.role} onChange={(e) => setForm((f) => ({ ...f, ...initial(e.currentTarget.value) }))}>
               {roles.map((r) => (
                 <option key={r} value={r}>
-                  {r.replace("_", " ")}
+                  {roleName(r)}
                 </option>
               ))}
             </select>
           )}
         </Field>
-        <Field label="Expires">
+        <Field label={t("keys.expires")}>
           {(props) => (
             <select {...props} value={form.expiry} onChange={(e) => set("expiry", e.currentTarget.value)}>
               {EXPIRIES.map(([value, text]) => (
                 <option key={value} value={value}>
-                  {text}
+                  {text()}
                 </option>
               ))}
             </select>
           )}
         </Field>
         {form.expiry === "date" && (
-          <Field label="Expiry date" error={errors.date} hint="the end of that day, UTC">
+          <Field label={t("keys.expiry_date_label")} error={errors.date} hint={t("keys.expiry_date_hint")}>
             {(props) => <input {...props} type="date" value={form.date} onInput={(e) => set("date", e.currentTarget.value)} />}
           </Field>
         )}
       </div>
       <div class="choices">
         <fieldset class={errors.scopes ? "invalid" : ""}>
-          <legend>Scopes</legend>
+          <legend>{t("keys.scopes")}</legend>
           <ul class="checks scope-checks">
             {offered.map((scope) => (
               <li key={scope}>
                 <label class="check">
                   <input type="checkbox" checked={form.scopes.includes(scope)} onChange={(e) => set("scopes", toggle(form.scopes, scope, e.currentTarget.checked))} />
-                  {scope}
+                  {scopeName(scope)}
                 </label>
               </li>
             ))}
           </ul>
-          {errors.scopes ? <div class="field-error">{errors.scopes}</div> : <div class="hint">all ticked: the key follows its role</div>}
+          {errors.scopes ? <div class="field-error">{errors.scopes}</div> : <div class="hint">{t("keys.scopes_hint")}</div>}
         </fieldset>
         <fieldset>
-          <legend>Allowed models</legend>
+          <legend>{t("keys.allowed_models")}</legend>
           <ul class="checks model-checks">
             {models.map((m) => (
               <li key={m.id}>
@@ -133,20 +165,20 @@ function KeyForm({ models, onIssued }) {
               </li>
             ))}
           </ul>
-          <Field label="More models or wildcards" hint="none ticked and none typed: every model; e.g. ft:*">
+          <Field label={t("keys.more_models")} hint={t("keys.more_models_hint")}>
             {(props) => <input {...props} value={form.patterns} onInput={(e) => set("patterns", e.currentTarget.value)} />}
           </Field>
         </fieldset>
         <fieldset>
-          <legend>Access</legend>
+          <legend>{t("keys.access")}</legend>
           <label class="check">
-            <input type="checkbox" checked={form.read_only} onChange={(e) => set("read_only", e.currentTarget.checked)} /> Read-only (GET requests only)
+            <input type="checkbox" checked={form.read_only} onChange={(e) => set("read_only", e.currentTarget.checked)} /> {t("keys.read_only_label")}
           </label>
         </fieldset>
       </div>
       <div class="form-actions">
         <button type="submit" class="primary" disabled={busy}>
-          Create key
+          {t("keys.create_button")}
         </button>
       </div>
     </form>
@@ -154,43 +186,82 @@ function KeyForm({ models, onIssued }) {
 }
 
 function status(k) {
-  if (k.revoked_at) return <Badge>revoked {when(k.revoked_at)}</Badge>;
-  if (k.expires_at && k.expires_at * 1000 < Date.now()) return <Badge tone="warn">expired</Badge>;
-  return <Badge tone="ok">active</Badge>;
+  if (k.revoked_at) return <Badge>{t("keys.revoked_at", { when: when(k.revoked_at) })}</Badge>;
+  if (k.expires_at && k.expires_at * 1000 < Date.now()) return <Badge tone="warn">{t("keys.expired")}</Badge>;
+  return <Badge tone="ok">{t("keys.active")}</Badge>;
+}
+
+/** The rotate dialog's grace-period field; writes the choice into `choice.current`. */
+function GraceField({ choice }) {
+  const [value, setValue] = useState(choice.current);
+  const pick = (e) => {
+    choice.current = Number(e.currentTarget.value);
+    setValue(choice.current);
+  };
+  return (
+    <Field label={t("keys.grace")} hint={value ? t("keys.grace_hint_later") : t("keys.grace_hint_now")}>
+      {(props) => (
+        <select {...props} name="grace_s" data-testid="grace-period" value={String(value)} onChange={pick}>
+          {GRACES.map(([seconds, text]) => (
+            <option key={seconds} value={String(seconds)}>
+              {text()}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
 }
 
 function KeysTable({ keys, onChanged, onIssued, self }) {
   const toast = useToast();
+  const confirm = useConfirm();
+  const grace = useRef(0);
   const [busy, run] = useAction(toast.error);
+  const label = (key) => key.name || key.id;
   const revoke = (key) =>
-    confirm(`Revoke ${key.name || key.id}? Calls with it fail at once${key.id === self ? ", and this console signs out" : ""}.`) &&
     run(async () => {
+      const yes = await confirm({
+        title: t("keys.revoke_title", { key: label(key) }),
+        body: key.id === self ? t("keys.revoke_body_self") : t("keys.revoke_body"),
+        confirm: t("keys.revoke_yes"),
+        danger: true,
+      });
+      if (!yes) return;
       await del(`/v1/keys/${encodeURIComponent(key.id)}`);
-      toast.ok(`Key ${key.name || key.id} revoked`);
+      toast.ok(t("keys.revoked_toast", { key: label(key) }));
       onChanged();
     });
   const rotate = (key) =>
-    confirm(`Rotate ${key.name || key.id}? A new key with the same settings is issued and this one stops working at once.`) &&
     run(async () => {
-      const issued = await post(`/v1/keys/${encodeURIComponent(key.id)}/rotate`);
+      grace.current = 0;
+      const yes = await confirm({
+        title: t("keys.rotate_title", { key: label(key) }),
+        body: t("keys.rotate_body"),
+        confirm: t("keys.rotate_yes"),
+        children: <GraceField choice={grace} />,
+      });
+      if (!yes) return;
+      const body = grace.current ? { grace_s: grace.current } : undefined;
+      const issued = await post(`/v1/keys/${encodeURIComponent(key.id)}/rotate`, body);
       if (key.id === self) keyStore.set(issued.key); // the console's own key: carry on with the new one
       onIssued(issued);
       onChanged();
     });
   return (
     <div class="table-wrap">
-      <table aria-label="Keys" data-testid="keys-table">
+      <table aria-label={t("keys.keys")} data-testid="keys-table">
         <thead>
           <tr>
-            <th scope="col">Key</th>
-            <th scope="col">Role</th>
-            <th scope="col">Scopes</th>
-            <th scope="col">Models</th>
-            <th scope="col">Status</th>
-            <th scope="col">Expires</th>
-            <th scope="col">Last used</th>
+            <th scope="col">{t("keys.col_key")}</th>
+            <th scope="col">{t("keys.col_role")}</th>
+            <th scope="col">{t("keys.col_scopes")}</th>
+            <th scope="col">{t("keys.col_models")}</th>
+            <th scope="col">{t("keys.col_status")}</th>
+            <th scope="col">{t("keys.col_expires")}</th>
+            <th scope="col">{t("keys.col_last_used")}</th>
             <th scope="col">
-              <span class="sr-only">Actions</span>
+              <span class="sr-only">{t("keys.col_actions")}</span>
             </th>
           </tr>
         </thead>
@@ -198,28 +269,28 @@ function KeysTable({ keys, onChanged, onIssued, self }) {
           {keys.map((k) => (
             <tr key={k.id} class={k.revoked_at ? "row-muted" : ""} data-key-id={k.id}>
               <td>
-                {k.name || <span class="muted">unnamed</span>} {k.id === self && <Badge tone="info">this key</Badge>}
+                {k.name || <span class="muted">{t("keys.unnamed")}</span>} {k.id === self && <Badge tone="info">{t("keys.this_key")}</Badge>}
                 <div class="muted small">
                   {k.id}
-                  {k.rotated_from ? ` · rotated from ${k.rotated_from}` : ""}
+                  {k.rotated_from ? ` · ${t("keys.rotated_from", { id: k.rotated_from })}` : ""}
                 </div>
               </td>
               <td>
-                {k.role.replace("_", " ")} {k.read_only && <Badge>read-only</Badge>}
+                {roleName(k.role)} {k.read_only && <Badge>{t("keys.read_only")}</Badge>}
               </td>
-              <td class="small clip">{k.scopes.length ? k.scopes.join(", ") : "none"}</td>
-              <td class="small clip">{k.allowed_models ? k.allowed_models.join(", ") : "all models"}</td>
+              <td class="small clip">{k.scopes.length ? k.scopes.map(scopeName).join(", ") : t("keys.no_scopes")}</td>
+              <td class="small clip">{k.allowed_models ? k.allowed_models.join(", ") : t("keys.all_models")}</td>
               <td>{status(k)}</td>
-              <td>{k.expires_at ? when(k.expires_at) : "never"}</td>
+              <td>{k.expires_at ? when(k.expires_at) : t("keys.never")}</td>
               <td>{when(k.last_used_at)}</td>
               <td class="row-actions">
                 {!k.revoked_at && (
                   <>
-                    <button type="button" class="small secondary" disabled={busy} onClick={() => rotate(k)} aria-label={`Rotate ${k.name || k.id}`}>
-                      Rotate
+                    <button type="button" class="small secondary" disabled={busy} onClick={() => rotate(k)} aria-label={t("keys.rotate_label", { key: label(k) })}>
+                      {t("keys.rotate")}
                     </button>
-                    <button type="button" class="small danger" disabled={busy} onClick={() => revoke(k)} aria-label={`Revoke ${k.name || k.id}`}>
-                      Revoke
+                    <button type="button" class="small danger" disabled={busy} onClick={() => revoke(k)} aria-label={t("keys.revoke_label", { key: label(k) })}>
+                      {t("keys.revoke")}
                     </button>
                   </>
                 )}
@@ -245,27 +316,27 @@ export function Keys() {
     window.scrollTo(0, 0); // the key is shown at the top of the page
   };
   return (
-    <Page title="API keys" subtitle={`Keys of ${session.tenant}: what each may call, and until when.`}>
+    <Page title={t("keys.title")} subtitle={t("keys.subtitle", { tenant: session.tenant })}>
       <NewKey issued={issued} onDone={() => setIssued(null)} />
       {session.isAdmin && (
         <p class="muted">
-          These are the keys of your own tenant. Other tenants' keys are on the <a href="#/admin/tenants">Tenants</a> page.
+          {t("keys.admin_note")} <a href="#/admin/tenants">{t("keys.admin_note_link")}</a>
         </p>
       )}
       <Panel
-        title="Keys"
+        title={t("keys.keys")}
         actions={
           <label class="check small">
-            <input type="checkbox" checked={showRevoked} onChange={(e) => setShowRevoked(e.currentTarget.checked)} /> Show revoked keys
+            <input type="checkbox" checked={showRevoked} onChange={(e) => setShowRevoked(e.currentTarget.checked)} /> {t("keys.show_revoked")}
           </label>
         }
       >
-        <Async state={keys} emptyTitle="No keys">
+        <Async state={keys} emptyTitle={t("keys.no_keys")}>
           {(data) => <KeysTable keys={shown(data)} self={session.keyId} onChanged={keys.reload} onIssued={issue} />}
         </Async>
       </Panel>
-      <Panel title="Create a key">
-        {models.data ? <KeyForm models={models.data} onIssued={issue} /> : <p class="muted">Loading…</p>}
+      <Panel title={t("keys.create")}>
+        {models.data ? <KeyForm models={models.data} onIssued={issue} /> : <p class="muted">{t("keys.loading")}</p>}
       </Panel>
     </Page>
   );
