@@ -33,6 +33,9 @@ class BatchWriter(Generic[T]):  # noqa: UP046 - Python 3.11 has no `class X[T]`
         self._pending: list[T] = []
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        # One write at a time: a flush() that finds a write under way waits for it, so
+        # "flushed" means every row added before the call is committed.
+        self._writing = asyncio.Lock()
 
     def add(self, item: T) -> None:
         self._pending.append(item)
@@ -49,9 +52,10 @@ class BatchWriter(Generic[T]):  # noqa: UP046 - Python 3.11 has no `class X[T]`
         await self.flush()
 
     async def flush(self) -> None:
-        batch, self._pending = self._pending, []
-        if batch:
-            await asyncio.to_thread(self._write, batch)
+        async with self._writing:
+            batch, self._pending = self._pending, []
+            if batch:
+                await asyncio.to_thread(self._write, batch)
 
     async def _run(self) -> None:
         while not self._stopping.is_set():

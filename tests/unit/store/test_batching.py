@@ -102,3 +102,30 @@ def test_stop_waits_for_a_write_already_under_way() -> None:
         return list(table.rows)
 
     assert asyncio.run(scenario()) == ["a"]
+
+
+def test_flush_waits_for_a_write_already_under_way() -> None:
+    """A flush that finds the periodic write in its thread returns only once those rows are in:
+    "flushed" means every row added before the call is committed (tests and shutdown rely on it)."""
+    table = _Table()
+    writing, release = threading.Event(), threading.Event()
+
+    def slow_write(batch: list[str]) -> None:
+        writing.set()
+        release.wait(scaled(5))
+        table.write(batch)
+
+    async def scenario() -> list[str]:
+        writer = BatchWriter(slow_write, interval_s=0.01, name="test-writer")
+        await writer.start()
+        writer.add("a")
+        await asyncio.to_thread(writing.wait, scaled(5))
+        flushing = asyncio.create_task(writer.flush())
+        await asyncio.sleep(0.05)
+        release.set()
+        await flushing
+        rows = list(table.rows)
+        await writer.stop()
+        return rows
+
+    assert asyncio.run(scenario()) == ["a"]
