@@ -76,13 +76,48 @@ function Controls({ job, onChange }) {
   );
 }
 
+// The server writes its events in English; the ones it writes are known, so each is shown in
+// the reader's language (a literal key each). Anything else shows as written.
+const EVENT_TEXTS = [
+  [/^Created fine-tuning job (\S+)$/, (m) => t("job.ev_created", { id: m[1] })],
+  [/^Files validated: (\d+) training examples?(?:, (\d+) validation examples?)?$/, (m) =>
+    m[2] ? t("job.ev_validated_both", { train: m[1], validation: m[2] }) : t("job.ev_validated", { train: m[1] })],
+  [/^Fine-tuning started$/, () => t("job.ev_started")],
+  [/^Checkpoint saved at step (\d+)$/, (m) => t("job.ev_checkpoint", { step: m[1] })],
+  [/^Checkpoint at step (\d+) published as (\S+)$/, (m) => t("job.ev_checkpoint_published", { step: m[1], model: m[2] })],
+  [/^New fine-tuned model created: (\S+)$/, (m) => t("job.ev_model_created", { model: m[1] })],
+  [/^The job has successfully completed$/, () => t("job.ev_succeeded")],
+  [/^Job cancelled$/, () => t("job.ev_cancelled")],
+  [/^Pause requested; training stops at the next checkpoint$/, () => t("job.ev_pause_requested")],
+  [/^Job resumed$/, () => t("job.ev_resumed")],
+  [/^Job failed: (.*)$/s, (m) => t("job.ev_failed", { message: m[1] })],
+];
+
+function stepText(data) {
+  if (data.resumed_from_step !== undefined) return t("job.ev_resumed_from", { step: data.resumed_from_step });
+  const parts = [t("job.ev_step", { step: data.step, total: data.total_steps ?? "?" })];
+  if (typeof data.train_loss === "number") parts.push(t("job.ev_train_loss", { loss: num(data.train_loss, 4) }));
+  if (typeof data.val_loss === "number") parts.push(t("job.ev_val_loss", { loss: num(data.val_loss, 4) }));
+  return parts.join(" · ");
+}
+
+export function eventText(e) {
+  if (e.data && e.data.phase) return t("job.phase_event", { phase: phaseName(e.data.phase) });
+  if (e.type === "metrics" && e.data && typeof e.data.step === "number") return stepText(e.data);
+  for (const [pattern, text] of EVENT_TEXTS) {
+    const found = pattern.exec(e.message);
+    if (found) return text(found);
+  }
+  return e.message;
+}
+
 function Events({ events }) {
   if (!events.length) return <Empty title={t("job.no_events")} />;
   return (
     <ol class="events" aria-label={t("job.events_label")}>
       {events.slice(0, 200).map((e) => (
         <li key={e.id} class={`event event-${e.level}`}>
-          <time>{when(e.created_at)}</time> <span>{e.data && e.data.phase ? t("job.phase_event", { phase: phaseName(e.data.phase) }) : e.message}</span>
+          <time>{when(e.created_at)}</time> <span>{eventText(e)}</span>
         </li>
       ))}
     </ol>
@@ -139,7 +174,7 @@ function JobView({ initial }) {
   const phase = live && job.status !== "paused" ? job.phase || latestPhase(events) : null;
   const subtitle = job.finished_at ? t("job.subtitle_finished", { created: when(job.created_at), finished: when(job.finished_at) }) : t("job.subtitle", { created: when(job.created_at) });
   return (
-    <Page title={job.suffix ? `${job.id} (${job.suffix})` : job.id} subtitle={subtitle} actions={<Controls job={job} onChange={setJob} />}>
+    <Page title={job.suffix ? t("job.title_suffix", { id: job.id, suffix: job.suffix }) : t("job.title", { id: job.id })} subtitle={subtitle} actions={<Controls job={job} onChange={setJob} />}>
       <div class="status-line" role="status" aria-live="polite" data-testid="job-status" data-status={job.status}>
         <StatusBadge status={job.status} />
         {latest && live && <Progress label={t("job.steps_label")} value={latest.data.step} max={latest.data.total_steps} />}
