@@ -95,6 +95,11 @@ def test_a_finished_job_lists_checkpoints_publishes_one_and_tries_it_beside_the_
     assert not speed.inner_text().startswith("0 ")
     assert speed.locator(".hint").count() == 0, "no ETA once the job has ended"
 
+    ticks = page.locator("[data-testid=loss-chart] svg text.tick").evaluate_all(
+        "els => els.map(e => e.textContent)"
+    )
+    assert ticks and all(re.fullmatch(r"\d+", x) for x in ticks), ticks  # whole steps only
+
     table = page.get_by_test_id("checkpoints")
     table.locator("tbody tr").first.wait_for()
     steps = [int(s) for s in table.locator("tbody tr").evaluate_all("rows => rows.map(r => r.dataset.step)")]
@@ -127,7 +132,9 @@ def test_a_finished_job_lists_checkpoints_publishes_one_and_tries_it_beside_the_
         answer = page.get_by_test_id(f"try-answer-{role}")
         answer.locator(".try-text").wait_for(timeout=milliseconds(60))
     assert console.model in page.get_by_test_id("try-answer-base").locator("h3").text_content()
-    assert finished["fine_tuned_model"] in page.get_by_test_id("try-answer-tuned").locator("h3").text_content()
+    assert (
+        finished["fine_tuned_model"] in page.get_by_test_id("try-answer-tuned").locator("h3").text_content()
+    )
     assert missing_messages(page) == []
 
 

@@ -197,7 +197,7 @@ function JobView({ initial }) {
           <p class="muted">{t("job.loading")}</p>
         ) : series[0].points.length ? (
           <div data-testid="loss-chart">
-            <LineChart series={series} label={t("job.loss_chart_label")} xLabel={t("job.step_axis")} yLabel={t("job.loss_axis")} />
+            <LineChart series={series} label={t("job.loss_chart_label")} xLabel={t("job.step_axis")} yLabel={t("job.loss_axis")} integerX />
           </div>
         ) : (
           <Empty title={live ? (phase ? t("job.before_first_step", { phase: phaseName(phase) }) : t("job.waiting_first_step")) : t("job.no_steps")} />
