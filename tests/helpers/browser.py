@@ -63,17 +63,20 @@ _OFF_SCREEN = """
   // Held by a box that scrolls or clips sideways, itself inside the window. An absolutely
   // positioned element escapes every such box up to its containing block (the nearest
   // positioned ancestor); a fixed one escapes them all.
+  // A clipping box inside the window holds what it clips; one past the edge holds it only if
+  // a box further out holds that box in turn (a bar clipped by its track, in a scrolling table).
+  const within = (box) => box.getBoundingClientRect().right <= width + 1 || held(box);
   const held = (el) => {
     let position = getComputedStyle(el).position;
     if (position === "fixed") return false;
     let escaping = position === "absolute";
     for (let p = el.parentElement; p && p !== document.documentElement; p = p.parentElement) {
       const style = getComputedStyle(p);
-      if (!escaping && style.overflowX !== "visible") return p.getBoundingClientRect().right <= width + 1;
+      if (!escaping && style.overflowX !== "visible") return within(p);
       if (style.position !== "static") {
         if (style.position === "fixed") return false;
         escaping = style.position === "absolute";
-        if (!escaping && style.overflowX !== "visible") return p.getBoundingClientRect().right <= width + 1;
+        if (!escaping && style.overflowX !== "visible") return within(p);
       }
     }
     return false;
