@@ -1,5 +1,6 @@
-// Chat completions over SSE: deltas as they arrive, then the usage chunk, then [DONE].
+// Chat and text completions over SSE: deltas as they arrive, then the usage chunk, then [DONE].
 import { ApiError, request } from "./api.js";
+import { t } from "./i18n.js";
 
 function parseEvents(buffer, onData) {
   const events = buffer.split(/\r?\n\r?\n/);
@@ -16,12 +17,21 @@ function parseEvents(buffer, onData) {
 }
 
 /**
- * Streams one chat completion. `onDelta(text)` per content piece; resolves with
+ * Streams one chat completion. `onDelta(piece, text)` per content piece; resolves with
  * `{text, usage, ttftMs, totalMs}`.
  */
-export async function streamChat(body, { onDelta, signal }) {
+export function streamChat(body, { onDelta, signal }) {
+  return streamFrom("/v1/chat/completions", body, (choice) => choice.delta && choice.delta.content, { onDelta, signal });
+}
+
+/** Streams one text completion (a base model continuing `body.prompt`); same callbacks and result. */
+export function streamCompletion(body, { onDelta, signal }) {
+  return streamFrom("/v1/completions", body, (choice) => choice.text, { onDelta, signal });
+}
+
+async function streamFrom(path, body, pieceOf, { onDelta, signal }) {
   const started = performance.now();
-  const response = await request("/v1/chat/completions", {
+  const response = await request(path, {
     method: "POST",
     body: { ...body, stream: true, stream_options: { include_usage: true } },
     signal,
@@ -39,10 +49,10 @@ export async function streamChat(body, { onDelta, signal }) {
       return;
     }
     const chunk = JSON.parse(data);
-    if (chunk.error) throw new ApiError(502, chunk.error.message || "the stream failed", chunk.error);
+    if (chunk.error) throw new ApiError(502, chunk.error.message || t("chat.stream_failed"), chunk.error);
     if (chunk.usage) usage = chunk.usage;
     for (const choice of chunk.choices || []) {
-      const piece = choice.delta && choice.delta.content;
+      const piece = pieceOf(choice);
       if (piece) {
         if (ttftMs === null) ttftMs = performance.now() - started;
         text += piece;
