@@ -14,7 +14,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.conftest import Console, Recorder, clean, nav, recording, shoot, sign_in
+from tests.e2e.conftest import (
+    NARROW,
+    WIDE,
+    Console,
+    Recorder,
+    clean,
+    heading,
+    missing_messages,
+    nav,
+    recording,
+    shoot,
+    sign_in,
+)
+from tests.helpers.browser import off_screen
 from tests.integration.conftest import free_port, start_server
 
 KINDS = ("prefill", "decode", "batched_decode", "train")
@@ -100,3 +113,31 @@ def test_a_tenant_key_has_no_overview(measured: Console, berlin_page: tuple[Any,
     assert page.get_by_test_id("format-figures").count() == 0
     assert measured.api("GET", "/v1/admin/system", measured.acme_key).status_code == 403
     clean(recorder, measured.acme_key)
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+@pytest.mark.parametrize("viewport", [WIDE, NARROW], ids=["wide", "narrow"])
+def test_the_overview_shows_tenants_providers_and_the_audit_chain(
+    chromium: Any, measured: Console, locale: str, viewport: dict[str, int]
+) -> None:
+    """Issue 12, item 4: tenants with their keys and this month's usage, providers with their
+    models, and whether the audit chain holds, above the machine."""
+    with recording(chromium, measured, locale=locale, viewport=viewport) as (page, recorder):
+        sign_in(page, measured, measured.server.admin_key, landing=None)
+        assert heading(page) == ("Overview" if locale == "en" else "概览")
+        row = page.get_by_test_id("overview-tenants").locator("tr[data-tenant=initech]")
+        row.wait_for()
+        cells = row.locator("td").all_inner_texts()
+        assert cells[0] == "initech" and cells[1] == "1", cells  # its first key, live
+        facts = measured.api("GET", "/v1/admin/overview").json()
+        initech = next(t for t in facts["tenants"] if t["name"] == "initech")
+        assert initech["keys"] == 1 and initech["usage"]["requests"] == 0
+        google = page.get_by_test_id("overview-providers").locator("li[data-provider=google]")
+        assert "gemma-3-270m" in google.inner_text()
+        chain = page.get_by_test_id("audit-chain").inner_text()
+        assert chain == ("intact" if locale == "en" else "完整") and facts["audit"]["ok"] is True
+        assert missing_messages(page) == []
+        assert off_screen(page) == []
+        if viewport == WIDE:
+            shoot(page, "admin-overview-platform" if locale == "en" else "zh-admin-overview-platform")
+        clean(recorder, measured.server.admin_key)
