@@ -1,23 +1,36 @@
 // A freshly issued key, shown once with a copy button; gone from the page once dismissed.
 import { when } from "../lib/format.js";
+import { t } from "../lib/i18n.js";
 import { Copyable } from "./ui.jsx";
 
 export function NewKey({ issued, onDone }) {
   if (!issued) return null;
-  const scopes = issued.scopes && issued.scopes.length ? issued.scopes.join(", ") : "no scopes";
+  const scopes = issued.scopes && issued.scopes.length ? issued.scopes.join(", ") : t("admin.newkey_no_scopes");
   return (
     <div class="new-key" role="alert" data-testid="new-key">
       <div>
-        <strong>Copy this key now: it is shown only once.</strong>
+        <strong>{t("admin.newkey_copy_now")}</strong>
         <div class="muted small">
-          {issued.name || "unnamed"} · {issued.tenant} · {issued.role.replace("_", " ")} · {scopes}
-          {issued.read_only ? " · read-only" : ""} · {issued.expires_at ? `expires ${when(issued.expires_at)}` : "never expires"}
+          {issued.name || t("admin.unnamed")} · {issued.tenant} · {roleName(issued.role)} · {scopes}
+          {issued.read_only ? ` · ${t("admin.read_only")}` : ""} ·{" "}
+          {issued.expires_at ? t("admin.newkey_expires", { when: when(issued.expires_at) }) : t("admin.newkey_never_expires")}
         </div>
       </div>
-      <Copyable value={issued.key} label="Copy the new key" />
+      <Copyable value={issued.key} label={t("admin.newkey_copy_label")} />
       <button type="button" class="secondary small" onClick={onDone}>
-        I have copied it
+        {t("admin.newkey_copied")}
       </button>
     </div>
   );
 }
+
+// Literal keys per role (the catalogs are checked for every key a page asks for).
+const ROLE_NAMES = {
+  admin: () => t("admin.role_admin"),
+  provider: () => t("admin.role_provider"),
+  tenant_admin: () => t("admin.role_tenant_admin"),
+  member: () => t("admin.role_member"),
+};
+
+/** A role in the reader's words ("tenant admin", "租户管理员"). */
+export const roleName = (role) => (ROLE_NAMES[role] ? ROLE_NAMES[role]() : role.replace("_", " "));

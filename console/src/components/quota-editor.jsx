@@ -5,15 +5,16 @@ import { Async, Field, Panel } from "./ui.jsx";
 import { get, put } from "../lib/api.js";
 import { when } from "../lib/format.js";
 import { useAction, useAsync } from "../lib/hooks.js";
+import { t } from "../lib/i18n.js";
 
-// field -> [label, hint, integer?]
+// field -> [label, hint, integer?] (label and hint: functions, so they follow the language)
 export const QUOTA_FIELDS = [
-  ["requests_per_minute", "Requests per minute", "sliding 60 s", true],
-  ["tokens_per_minute", "Tokens per minute", "prompt + completion", true],
-  ["spend_budget", "Spend budget ($)", "per budget period", false],
-  ["max_tokens", "Max tokens per request", "caps max_tokens", true],
-  ["max_upload_bytes", "Max upload (bytes)", "one file", true],
-  ["max_concurrent_jobs", "Max concurrent jobs", "fine-tunes and evaluations", true],
+  ["requests_per_minute", () => t("admin.quota_rpm"), () => t("admin.quota_rpm_hint"), true],
+  ["tokens_per_minute", () => t("admin.quota_tpm"), () => t("admin.quota_tpm_hint"), true],
+  ["spend_budget", () => t("admin.quota_budget"), () => t("admin.quota_budget_hint"), false],
+  ["max_tokens", () => t("admin.quota_max_tokens"), () => t("admin.quota_max_tokens_hint"), true],
+  ["max_upload_bytes", () => t("admin.quota_max_upload"), () => t("admin.quota_max_upload_hint"), true],
+  ["max_concurrent_jobs", () => t("admin.quota_max_jobs"), () => t("admin.quota_max_jobs_hint"), true],
 ];
 
 const toForm = (quota) => ({
@@ -29,7 +30,7 @@ function check(form) {
     const value = Number(text);
     const least = name === "max_tokens" ? 1 : 0;
     if (!Number.isFinite(value) || value < least || (integer && !Number.isInteger(value))) {
-      errors[name] = `${integer ? "A whole number" : "A number"} of ${least} or more, or blank for no limit`;
+      errors[name] = integer ? t("admin.quota_whole_number", { least }) : t("admin.quota_number", { least });
     }
   }
   return errors;
@@ -54,7 +55,7 @@ export function QuotaEditor({ path, title }) {
     for (const [name] of QUOTA_FIELDS) body[name] = form[name].trim() === "" ? null : Number(form[name]);
     run(async () => {
       quota.setData(await put(path, body));
-      toast.ok(`Quota of ${quota.data.name} saved`);
+      toast.ok(t("admin.quota_saved", { name: quota.data.name }));
     });
   };
   return (
@@ -65,26 +66,26 @@ export function QuotaEditor({ path, title }) {
             <form onSubmit={submit} noValidate aria-label={title} data-testid="quota-editor">
               <div class="form-grid">
                 {QUOTA_FIELDS.map(([name, label, hint]) => (
-                  <Field key={name} label={label} hint={`${hint}; blank = no limit`} error={errors[name]}>
+                  <Field key={name} label={label()} hint={t("admin.quota_hint", { hint: hint() })} error={errors[name]}>
                     {(props) => (
-                      <input {...props} inputMode="decimal" placeholder="no limit" value={form[name]} onInput={(e) => setForm({ ...form, [name]: e.currentTarget.value })} />
+                      <input {...props} inputMode="decimal" placeholder={t("admin.quota_no_limit")} value={form[name]} onInput={(e) => setForm({ ...form, [name]: e.currentTarget.value })} />
                     )}
                   </Field>
                 ))}
-                <Field label="Budget period">
+                <Field label={t("admin.quota_period")}>
                   {(props) => (
                     <select {...props} value={form.budget_period} onChange={(e) => setForm({ ...form, budget_period: e.currentTarget.value })}>
-                      <option value="month">month (calendar, UTC)</option>
-                      <option value="day">day (UTC)</option>
+                      <option value="month">{t("admin.quota_period_month")}</option>
+                      <option value="day">{t("admin.quota_period_day")}</option>
                     </select>
                   )}
                 </Field>
               </div>
               <div class="form-actions">
                 <button type="submit" class="primary" disabled={busy}>
-                  Save quota
+                  {t("admin.quota_save")}
                 </button>
-                <span class="muted small">{data.updated_at ? `Last saved ${when(data.updated_at)}` : "No quota set yet: no limits."}</span>
+                <span class="muted small">{data.updated_at ? t("admin.quota_last_saved", { when: when(data.updated_at) }) : t("admin.quota_none")}</span>
               </div>
             </form>
           )

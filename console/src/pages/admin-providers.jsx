@@ -1,21 +1,23 @@
 // Platform admin: remote providers (OpenAI-compatible endpoints) and the outbound allow-list.
 import { useState } from "preact/hooks";
+import { useConfirm } from "../components/confirm.jsx";
 import { useToast } from "../components/toast.jsx";
 import { Async, Field, Page, Panel } from "../components/ui.jsx";
 import { del, get, post } from "../lib/api.js";
 import { price, when } from "../lib/format.js";
 import { useAction, useAsync } from "../lib/hooks.js";
-import { kindOf, listModels } from "../lib/models.js";
+import { t } from "../lib/i18n.js";
+import { kindOf, listModels, readinessText } from "../lib/models.js";
 
 const EMPTY = { id: "", provider: "", base_url: "", upstream_model: "", api_key: "", price_input_per_1k: "0", price_output_per_1k: "0", context_length: "" };
 
 function check(form) {
   const errors = {};
-  if (!/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/.test(form.id)) errors.id = "Letters, digits and . _ : / - (no spaces)";
-  if (!/^https?:\/\/\S+$/.test(form.base_url)) errors.base_url = "A URL that starts with http:// or https://";
-  if (!form.upstream_model) errors.upstream_model = "The model's name at the provider";
-  for (const name of ["price_input_per_1k", "price_output_per_1k"]) if (!(Number(form[name]) >= 0)) errors[name] = "A price of 0 or more";
-  if (form.context_length && !(Number(form.context_length) >= 1)) errors.context_length = "A positive number of tokens";
+  if (!/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/.test(form.id)) errors.id = t("admin.err_model_id");
+  if (!/^https?:\/\/\S+$/.test(form.base_url)) errors.base_url = t("admin.err_base_url");
+  if (!form.upstream_model) errors.upstream_model = t("admin.err_upstream");
+  for (const name of ["price_input_per_1k", "price_output_per_1k"]) if (!(Number(form[name]) >= 0)) errors[name] = t("admin.err_price");
+  if (form.context_length && !(Number(form.context_length) >= 1)) errors.context_length = t("admin.err_context");
   return errors;
 }
 
@@ -40,24 +42,24 @@ function RegisterRemote({ onAdded }) {
     if (form.context_length) body.context_length = Number(form.context_length);
     run(async () => {
       await post("/v1/models", body);
-      toast.ok(`Registered ${form.id}`);
+      toast.ok(t("admin.registered", { id: form.id }));
       setForm(EMPTY);
       onAdded();
     });
   };
   return (
     <form class="form-grid" onSubmit={submit} noValidate>
-      {input("id", "Model id in the plaza")}
-      {input("provider", "Provider name")}
-      {input("base_url", "Base URL", { type: "url", placeholder: "https://<provider host>/v1" })}
-      {input("upstream_model", "Upstream model")}
-      {input("api_key", "Provider API key", { type: "password", autocomplete: "off" })}
-      {input("context_length", "Context length", { type: "number", min: 1 })}
-      {input("price_input_per_1k", "Price in / 1K tokens", { type: "number", min: 0, step: "any" })}
-      {input("price_output_per_1k", "Price out / 1K tokens", { type: "number", min: 0, step: "any" })}
+      {input("id", t("admin.f_model_id"))}
+      {input("provider", t("admin.f_provider"))}
+      {input("base_url", t("admin.f_base_url"), { type: "url", placeholder: t("admin.f_base_url_placeholder") })}
+      {input("upstream_model", t("admin.f_upstream"))}
+      {input("api_key", t("admin.f_api_key"), { type: "password", autocomplete: "off" })}
+      {input("context_length", t("admin.f_context"), { type: "number", min: 1 })}
+      {input("price_input_per_1k", t("admin.f_price_in"), { type: "number", min: 0, step: "any" })}
+      {input("price_output_per_1k", t("admin.f_price_out"), { type: "number", min: 0, step: "any" })}
       <div class="form-actions">
         <button type="submit" class="primary" disabled={busy}>
-          Register remote model
+          {t("admin.register_remote")}
         </button>
       </div>
     </form>
@@ -68,27 +70,29 @@ function Remotes() {
   const toast = useToast();
   const models = useAsync((signal) => listModels(signal).then((all) => all.filter((m) => kindOf(m) === "remote")), []);
   const [busy, run] = useAction(toast.error);
+  const confirm = useConfirm();
   const remove = (id) =>
-    confirm(`Remove ${id} from the plaza?`) &&
     run(async () => {
+      const yes = await confirm({ title: t("admin.remove_model_title", { id }), body: t("admin.remove_model_body"), confirm: t("admin.remove"), danger: true });
+      if (!yes) return;
       await del(`/v1/models/${id}`);
       models.reload();
     });
   return (
     <>
-      <Panel title="Remote models">
-        <Async state={models} emptyTitle="No remote providers yet" empty="Register an OpenAI-compatible endpoint below.">
+      <Panel title={t("admin.remote_models")}>
+        <Async state={models} emptyTitle={t("admin.no_remotes")} empty={t("admin.no_remotes_body")}>
           {(data) => (
             <div class="table-wrap">
               <table>
                 <thead>
                   <tr>
-                    <th scope="col">Model</th>
-                    <th scope="col">Provider</th>
-                    <th scope="col">Price</th>
-                    <th scope="col">Status</th>
+                    <th scope="col">{t("admin.col_model")}</th>
+                    <th scope="col">{t("admin.col_provider")}</th>
+                    <th scope="col">{t("admin.col_price")}</th>
+                    <th scope="col">{t("admin.col_status")}</th>
                     <th scope="col">
-                      <span class="sr-only">Actions</span>
+                      <span class="sr-only">{t("admin.col_actions")}</span>
                     </th>
                   </tr>
                 </thead>
@@ -98,10 +102,10 @@ function Remotes() {
                       <td>{m.id}</td>
                       <td>{m.card.provider}</td>
                       <td class="small">{price(m.card)}</td>
-                      <td>{m.card.status}</td>
+                      <td>{readinessText(m.card)}</td>
                       <td class="row-actions">
                         <button type="button" class="small danger" disabled={busy} onClick={() => remove(m.id)}>
-                          Remove
+                          {t("admin.remove")}
                         </button>
                       </td>
                     </tr>
@@ -112,7 +116,7 @@ function Remotes() {
           )}
         </Async>
       </Panel>
-      <Panel title="Register a remote model">
+      <Panel title={t("admin.register_title")}>
         <RegisterRemote onAdded={models.reload} />
       </Panel>
     </>
@@ -124,27 +128,32 @@ function Allowlist() {
   const hosts = useAsync((signal) => get("/v1/admin/outbound-allowlist", { signal }).then((p) => p.data || []), []);
   const [host, setHost] = useState("");
   const [busy, run] = useAction(toast.error);
+  const confirm = useConfirm();
   const add = (event) => {
     event.preventDefault();
     if (host.trim()) run(async () => (await post("/v1/admin/outbound-allowlist", { host: host.trim() }), setHost(""), hosts.reload()));
   };
   const remove = (name) =>
-    confirm(`Remove ${name} from the allow-list? Remote models on it can no longer be called.`) &&
-    run(async () => (await del(`/v1/admin/outbound-allowlist/${encodeURIComponent(name)}`), hosts.reload()));
+    run(async () => {
+      const yes = await confirm({ title: t("admin.remove_host_title", { host: name }), body: t("admin.remove_host_body"), confirm: t("admin.remove"), danger: true });
+      if (!yes) return;
+      await del(`/v1/admin/outbound-allowlist/${encodeURIComponent(name)}`);
+      hosts.reload();
+    });
   return (
-    <Panel title="Outbound allow-list">
-      <p class="muted">Remote providers on a private or loopback address may only be called on these hosts; public hosts need no entry.</p>
-      <Async state={hosts} emptyTitle="No hosts allowed yet">
+    <Panel title={t("admin.allowlist")}>
+      <p class="muted">{t("admin.allowlist_intro")}</p>
+      <Async state={hosts} emptyTitle={t("admin.no_hosts")}>
         {(data) => (
           <div class="table-wrap">
-            <table aria-label="Allowed hosts">
+            <table aria-label={t("admin.allowed_hosts")}>
               <thead>
                 <tr>
-                  <th scope="col">Host</th>
-                  <th scope="col">Allowed by key</th>
-                  <th scope="col">Since</th>
+                  <th scope="col">{t("admin.host")}</th>
+                  <th scope="col">{t("admin.allowed_by")}</th>
+                  <th scope="col">{t("admin.since")}</th>
                   <th scope="col">
-                    <span class="sr-only">Actions</span>
+                    <span class="sr-only">{t("admin.col_actions")}</span>
                   </th>
                 </tr>
               </thead>
@@ -157,8 +166,8 @@ function Allowlist() {
                     <td class="muted small">{h.created_by || "—"}</td>
                     <td>{when(h.created_at)}</td>
                     <td class="row-actions">
-                      <button type="button" class="small danger" disabled={busy} onClick={() => remove(h.host)} aria-label={`Remove ${h.host}`}>
-                        Remove
+                      <button type="button" class="small danger" disabled={busy} onClick={() => remove(h.host)} aria-label={t("admin.remove_host", { host: h.host })}>
+                        {t("admin.remove")}
                       </button>
                     </td>
                   </tr>
@@ -170,9 +179,9 @@ function Allowlist() {
       </Async>
       {!hosts.error && (
         <form class="inline-form" onSubmit={add}>
-          <Field label="Host">{(props) => <input {...props} placeholder="api.example.com" value={host} onInput={(e) => setHost(e.currentTarget.value)} />}</Field>
+          <Field label={t("admin.host")}>{(props) => <input {...props} placeholder="api.example.com" value={host} onInput={(e) => setHost(e.currentTarget.value)} />}</Field>
           <button type="submit" disabled={busy}>
-            Allow
+            {t("admin.allow")}
           </button>
         </form>
       )}
@@ -182,7 +191,7 @@ function Allowlist() {
 
 export function Providers() {
   return (
-    <Page title="Providers" subtitle="Remote OpenAI-compatible models in the plaza; their keys are encrypted at rest.">
+    <Page title={t("admin.providers")} subtitle={t("admin.providers_subtitle")}>
       <Remotes />
       <Allowlist />
     </Page>

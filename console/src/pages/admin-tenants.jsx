@@ -1,12 +1,15 @@
 // Platform admin: tenants, each tenant's quota and keys (issue, rotate, revoke, per-key quota).
-import { useState } from "preact/hooks";
-import { NewKey } from "../components/newkey.jsx";
+// A new tenant's first key is its tenant_admin key (the server's rule); later keys default to member.
+import { useRef, useState } from "preact/hooks";
+import { useConfirm } from "../components/confirm.jsx";
+import { NewKey, roleName } from "../components/newkey.jsx";
 import { QuotaEditor } from "../components/quota-editor.jsx";
 import { useToast } from "../components/toast.jsx";
 import { Async, Badge, Field, Page, Panel } from "../components/ui.jsx";
 import { del, get, post } from "../lib/api.js";
 import { when } from "../lib/format.js";
 import { useAction, useAsync } from "../lib/hooks.js";
+import { t } from "../lib/i18n.js";
 import { useSession } from "../lib/session.js";
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -18,7 +21,7 @@ function CreateTenant({ onCreated }) {
   const [busy, run] = useAction(toast.error);
   const submit = (event) => {
     event.preventDefault();
-    if (!NAME.test(name)) return setError("Lowercase letters, digits and dashes, starting with a letter or digit");
+    if (!NAME.test(name)) return setError(t("admin.tenant_name_rule"));
     setError(null);
     run(async () => {
       onCreated(await post("/v1/admin/tenants", { name }));
@@ -27,13 +30,37 @@ function CreateTenant({ onCreated }) {
   };
   return (
     <form class="inline-form" onSubmit={submit} noValidate>
-      <Field label="New tenant name" error={error}>
+      <Field label={t("admin.new_tenant_name")} hint={t("admin.first_key_hint")} error={error}>
         {(props) => <input {...props} value={name} onInput={(e) => setName(e.currentTarget.value)} />}
       </Field>
       <button type="submit" class="primary" disabled={busy}>
-        Create tenant
+        {t("admin.create_tenant")}
       </button>
     </form>
+  );
+}
+
+// A rotated key may keep working a while, so services can switch over (at most 7 days).
+const GRACE_CHOICES = [
+  [0, () => t("admin.grace_none")],
+  [3600, () => t("admin.grace_hour")],
+  [86400, () => t("admin.grace_day")],
+  [7 * 86400, () => t("admin.grace_week")],
+];
+
+function GraceChoice({ choice }) {
+  return (
+    <Field label={t("admin.grace")}>
+      {(props) => (
+        <select {...props} data-testid="grace" onChange={(e) => (choice.current = Number(e.currentTarget.value))}>
+          {GRACE_CHOICES.map(([seconds, label]) => (
+            <option key={seconds} value={seconds}>
+              {label()}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
   );
 }
 
@@ -45,6 +72,9 @@ function TenantKeys({ tenant, onIssued, quotaKey, setQuotaKey }) {
   const [role, setRole] = useState("member");
   const [name, setName] = useState("");
   const [busy, run] = useAction(toast.error);
+  const confirm = useConfirm();
+  const grace = useRef(0);
+  const label = (key) => key.name || key.id;
   const issue = (event) => {
     event.preventDefault();
     run(async () => {
@@ -54,50 +84,64 @@ function TenantKeys({ tenant, onIssued, quotaKey, setQuotaKey }) {
     });
   };
   const revoke = (key) =>
-    confirm(`Revoke ${key.name || key.id} of ${tenant}? Calls with it fail at once.`) &&
     run(async () => {
+      const yes = await confirm({
+        title: t("admin.revoke_title", { key: label(key), tenant }),
+        body: t("admin.revoke_body"),
+        confirm: t("admin.revoke"),
+        danger: true,
+      });
+      if (!yes) return;
       await del(`/v1/admin/keys/${encodeURIComponent(key.id)}`);
-      toast.ok("Key revoked");
+      toast.ok(t("admin.revoked_toast"));
       keys.reload();
     });
   const rotate = (key) =>
-    confirm(`Rotate ${key.name || key.id} of ${tenant}? The old key stops working at once.`) &&
     run(async () => {
-      onIssued(await post(`/v1/admin/keys/${encodeURIComponent(key.id)}/rotate`));
+      grace.current = 0;
+      const yes = await confirm({
+        title: t("admin.rotate_title", { key: label(key), tenant }),
+        body: t("admin.rotate_body"),
+        confirm: t("admin.rotate"),
+        children: <GraceChoice choice={grace} />,
+      });
+      if (!yes) return;
+      const body = grace.current ? { grace_s: grace.current } : undefined;
+      onIssued(await post(`/v1/admin/keys/${encodeURIComponent(key.id)}/rotate`, body));
       keys.reload();
     });
   return (
-    <Panel title={`Keys of ${tenant}`}>
-      <form class="inline-form" onSubmit={issue} aria-label={`Issue a key to ${tenant}`}>
-        <Field label="Key name">{(props) => <input {...props} maxLength={128} value={name} onInput={(e) => setName(e.currentTarget.value)} />}</Field>
-        <Field label="Role">
+    <Panel title={t("admin.keys_of", { tenant })}>
+      <form class="inline-form" onSubmit={issue} aria-label={t("admin.issue_to", { tenant })}>
+        <Field label={t("admin.key_name")}>{(props) => <input {...props} maxLength={128} value={name} onInput={(e) => setName(e.currentTarget.value)} />}</Field>
+        <Field label={t("admin.role")}>
           {(props) => (
             <select {...props} value={role} onChange={(e) => setRole(e.currentTarget.value)}>
               {roles.map((r) => (
                 <option key={r} value={r}>
-                  {r.replace("_", " ")}
+                  {roleName(r)}
                 </option>
               ))}
             </select>
           )}
         </Field>
         <button type="submit" disabled={busy}>
-          Issue a key
+          {t("admin.issue_key")}
         </button>
       </form>
-      <Async state={keys} emptyTitle="No keys">
+      <Async state={keys} emptyTitle={t("admin.no_keys")}>
         {(data) => (
           <div class="table-wrap">
-            <table aria-label={`Keys of ${tenant}`}>
+            <table aria-label={t("admin.keys_of", { tenant })}>
               <thead>
                 <tr>
-                  <th scope="col">Key</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Scopes</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Last used</th>
+                  <th scope="col">{t("admin.col_key")}</th>
+                  <th scope="col">{t("admin.role")}</th>
+                  <th scope="col">{t("admin.col_scopes")}</th>
+                  <th scope="col">{t("admin.col_created")}</th>
+                  <th scope="col">{t("admin.col_last_used")}</th>
                   <th scope="col">
-                    <span class="sr-only">Actions</span>
+                    <span class="sr-only">{t("admin.col_actions")}</span>
                   </th>
                 </tr>
               </thead>
@@ -105,28 +149,28 @@ function TenantKeys({ tenant, onIssued, quotaKey, setQuotaKey }) {
                 {data.map((k) => (
                   <tr key={k.id} class={k.revoked_at ? "row-muted" : quotaKey === k.id ? "row-selected" : ""}>
                     <td>
-                      {k.name || <span class="muted">unnamed</span>}
+                      {k.name || <span class="muted">{t("admin.unnamed")}</span>}
                       <div class="muted small">{k.id}</div>
                     </td>
                     <td>
-                      {k.role.replace("_", " ")} {k.read_only && <Badge>read-only</Badge>}
+                      {roleName(k.role)} {k.read_only && <Badge>{t("admin.read_only")}</Badge>}
                     </td>
                     <td class="small clip">{k.scopes.join(", ")}</td>
                     <td>{when(k.created_at)}</td>
                     <td>{when(k.last_used_at)}</td>
                     <td class="row-actions">
                       {k.revoked_at ? (
-                        <Badge>revoked {when(k.revoked_at)}</Badge>
+                        <Badge>{t("admin.revoked_at", { when: when(k.revoked_at) })}</Badge>
                       ) : (
                         <>
                           <button type="button" class="small secondary" aria-pressed={quotaKey === k.id} onClick={() => setQuotaKey(quotaKey === k.id ? null : k.id)}>
-                            Quota
+                            {t("admin.quota")}
                           </button>
                           <button type="button" class="small secondary" disabled={busy} onClick={() => rotate(k)}>
-                            Rotate
+                            {t("admin.rotate")}
                           </button>
                           <button type="button" class="small danger" disabled={busy} onClick={() => revoke(k)}>
-                            Revoke
+                            {t("admin.revoke")}
                           </button>
                         </>
                       )}
@@ -149,9 +193,9 @@ export function Tenants() {
   const [quotaKey, setQuotaKey] = useState(null);
   const choose = (name) => (setSelected(name), setQuotaKey(null));
   return (
-    <Page title="Tenants" subtitle="Each tenant's data, models and keys are kept apart.">
+    <Page title={t("admin.tenants")} subtitle={t("admin.tenants_subtitle")}>
       <NewKey issued={issued} onDone={() => setIssued(null)} />
-      <Panel title="Tenants">
+      <Panel title={t("admin.tenants")}>
         <CreateTenant
           onCreated={(created) => {
             setIssued(created.key);
@@ -159,29 +203,29 @@ export function Tenants() {
             tenants.reload();
           }}
         />
-        <Async state={tenants} emptyTitle="No tenants yet">
+        <Async state={tenants} emptyTitle={t("admin.no_tenants")}>
           {(data) => (
             <div class="table-wrap">
               <table>
                 <thead>
                   <tr>
-                    <th scope="col">Tenant</th>
-                    <th scope="col">Id</th>
-                    <th scope="col">Created</th>
+                    <th scope="col">{t("admin.tenant")}</th>
+                    <th scope="col">{t("admin.col_id")}</th>
+                    <th scope="col">{t("admin.col_created")}</th>
                     <th scope="col">
-                      <span class="sr-only">Actions</span>
+                      <span class="sr-only">{t("admin.col_actions")}</span>
                     </th>
                   </tr>
                 </thead>
                 <tbody>
-                  {data.map((t) => (
-                    <tr key={t.id} class={selected === t.name ? "row-selected" : ""}>
-                      <td>{t.name}</td>
-                      <td class="muted small">{t.id}</td>
-                      <td>{when(t.created_at)}</td>
+                  {data.map((tenant) => (
+                    <tr key={tenant.id} class={selected === tenant.name ? "row-selected" : ""}>
+                      <td>{tenant.name}</td>
+                      <td class="muted small">{tenant.id}</td>
+                      <td>{when(tenant.created_at)}</td>
                       <td class="row-actions">
-                        <button type="button" class="small secondary" aria-pressed={selected === t.name} onClick={() => choose(t.name)}>
-                          Keys and quota
+                        <button type="button" class="small secondary" aria-pressed={selected === tenant.name} onClick={() => choose(tenant.name)}>
+                          {t("admin.keys_and_quota")}
                         </button>
                       </td>
                     </tr>
@@ -195,8 +239,8 @@ export function Tenants() {
       {selected && (
         <>
           <TenantKeys key={selected} tenant={selected} onIssued={setIssued} quotaKey={quotaKey} setQuotaKey={setQuotaKey} />
-          <QuotaEditor key={`q-${selected}`} path={`/v1/admin/quotas/tenants/${encodeURIComponent(selected)}`} title={`Quota of ${selected}`} />
-          {quotaKey && <QuotaEditor key={`k-${quotaKey}`} path={`/v1/admin/quotas/keys/${encodeURIComponent(quotaKey)}`} title={`Quota of key ${quotaKey}`} />}
+          <QuotaEditor key={`q-${selected}`} path={`/v1/admin/quotas/tenants/${encodeURIComponent(selected)}`} title={t("admin.quota_of", { name: selected })} />
+          {quotaKey && <QuotaEditor key={`k-${quotaKey}`} path={`/v1/admin/quotas/keys/${encodeURIComponent(quotaKey)}`} title={t("admin.quota_of_key", { key: quotaKey })} />}
         </>
       )}
     </Page>
