@@ -1,6 +1,8 @@
 // Charts as plain SVG: no library, no inline styles, colours from the stylesheet (series-N).
 // Drawn at the container's real width, so text keeps its size at any window width.
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
+import { compact, num } from "../lib/format.js";
+import { t } from "../lib/i18n.js";
 
 function useWidth(initial = 640) {
   const ref = useRef(null);
@@ -49,7 +51,8 @@ export function fit(text, px) {
   return `${chars.slice(0, head).join("")}…${chars.slice(-tail).join("")}`;
 }
 
-const short = (v) => (Math.abs(v) >= 1000 ? `${+(v / 1000).toPrecision(3)}k` : `${+v.toPrecision(3)}`);
+// A tick's number, short and in the reader's language: "0.25", "1,250", "12.5K" / "1.3万".
+const short = (v) => (Math.abs(v) >= 10000 ? compact(v) : num(+v.toPrecision(4)));
 
 function Legend({ names }) {
   return (
@@ -188,7 +191,7 @@ export function ColumnChart({ items, label, format = short, height = 220 }) {
         {items.map((item, i) => (
           <g key={item.label} class="bar series-0">
             <rect x={pad.l + i * slot + slot * 0.15} y={sy(item.value)} width={slot * 0.7} height={sy(0) - sy(item.value)} rx={2}>
-              <title>{`${item.label}: ${format(item.value)}`}</title>
+              <title>{t("charts.point", { label: item.label, value: format(item.value) })}</title>
             </rect>
             {i % every === 0 && (
               <text class="tick" x={pad.l + (i + 0.5) * slot} y={height - pad.b + 16} text-anchor="middle">

@@ -3,19 +3,21 @@ import { useState } from "preact/hooks";
 import { post } from "../lib/api.js";
 import { money, ms, num, pct } from "../lib/format.js";
 import { useAction } from "../lib/hooks.js";
+import { t } from "../lib/i18n.js";
 import { BarChart } from "./charts.jsx";
 import { useToast } from "./toast.jsx";
 import { Badge, Field, Panel } from "./ui.jsx";
 
+// The report's picks and their titles; the reason under each is the server's (English) sentence.
 const PICKS = [
-  ["best_quality", "Best quality"],
-  ["cheapest_within_tolerance", "Cheapest, nearly as good"],
-  ["fastest", "Fastest that works"],
+  ["best_quality", () => t("report.best_quality")],
+  ["cheapest_within_tolerance", () => t("report.cheapest")],
+  ["fastest", () => t("report.fastest")],
 ];
 
 function score(value, fraction) {
   if (value === null || value === undefined) return "—";
-  return fraction ? pct(value) : (+value.toPrecision(3)).toString();
+  return fraction ? pct(value) : num(+value.toPrecision(3));
 }
 
 function Recommendation({ report }) {
@@ -25,8 +27,8 @@ function Recommendation({ report }) {
         const pick = report.recommendation[key] || {};
         return (
           <article key={key} class="card pick">
-            <h3>{label}</h3>
-            <p class="pick-model">{pick.model || "none"}</p>
+            <h3>{label()}</h3>
+            <p class="pick-model">{pick.model || t("report.no_model")}</p>
             <p class="muted small">{pick.reason}</p>
           </article>
         );
@@ -41,18 +43,18 @@ function ModelsTable({ report }) {
       <table>
         <thead>
           <tr>
-            <th scope="col">Model</th>
+            <th scope="col">{t("report.col_model")}</th>
             {report.metrics.map((m) => (
               <th key={m.name} scope="col" class="num">
                 {m.name}
               </th>
             ))}
-            <th scope="col" class="num">p50 / p95</th>
-            <th scope="col" class="num">First token p50</th>
-            <th scope="col" class="num">Tokens in / out</th>
-            <th scope="col" class="num">Cost per item</th>
-            <th scope="col" class="num">Failures</th>
-            <th scope="col" class="num">A/B win rate</th>
+            <th scope="col" class="num">{t("report.col_latency")}</th>
+            <th scope="col" class="num">{t("report.col_first_token")}</th>
+            <th scope="col" class="num">{t("report.col_tokens")}</th>
+            <th scope="col" class="num">{t("report.col_cost_per_item")}</th>
+            <th scope="col" class="num">{t("report.col_failures")}</th>
+            <th scope="col" class="num">{t("report.col_win_rate")}</th>
           </tr>
         </thead>
         <tbody>
@@ -62,7 +64,7 @@ function ModelsTable({ report }) {
               {report.metrics.map((m) => {
                 const s = model.metrics[m.name] || {};
                 return (
-                  <td key={m.name} class="num" title={s.ci_low !== null ? `95% interval ${score(s.ci_low, m.fraction)} – ${score(s.ci_high, m.fraction)}` : ""}>
+                  <td key={m.name} class="num" title={s.ci_low !== null ? t("report.interval", { low: score(s.ci_low, m.fraction), high: score(s.ci_high, m.fraction) }) : ""}>
                     {score(s.mean, m.fraction)}
                   </td>
                 );
@@ -75,8 +77,10 @@ function ModelsTable({ report }) {
                 {num(model.tokens.prompt_total)} / {num(model.tokens.completion_total)}
               </td>
               <td class="num">{money(model.cost.per_item)}</td>
-              <td class="num">{model.failures.count}</td>
-              <td class="num">{model.human.comparisons ? `${pct(model.human.win_rate, 0)} of ${model.human.comparisons}` : "—"}</td>
+              <td class="num">{num(model.failures.count)}</td>
+              <td class="num">
+                {model.human.comparisons ? t("report.win_rate", { rate: pct(model.human.win_rate, 0), count: num(model.human.comparisons) }) : "—"}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -95,17 +99,17 @@ function Charts({ report }) {
     <div class="chart-grid" data-testid="report-charts">
       {primary && (
         <figure class="chart-box">
-          <figcaption>{primary.name} (95% interval)</figcaption>
-          <BarChart items={quality} label={`${primary.name} by model`} format={(v) => score(v, primary.fraction)} />
+          <figcaption>{t("report.metric_interval", { metric: primary.name })}</figcaption>
+          <BarChart items={quality} label={t("report.metric_by_model", { metric: primary.name })} format={(v) => score(v, primary.fraction)} />
         </figure>
       )}
       <figure class="chart-box">
-        <figcaption>Median latency</figcaption>
-        <BarChart items={report.models.map((m) => ({ label: m.id, value: m.latency.p50_ms }))} label="Median latency by model" format={ms} />
+        <figcaption>{t("report.median_latency")}</figcaption>
+        <BarChart items={report.models.map((m) => ({ label: m.id, value: m.latency.p50_ms }))} label={t("report.median_latency_by_model")} format={ms} />
       </figure>
       <figure class="chart-box">
-        <figcaption>Cost per 1,000 items</figcaption>
-        <BarChart items={report.models.map((m) => ({ label: m.id, value: m.cost.per_1k_items }))} label="Cost per 1,000 items by model" format={money} />
+        <figcaption>{t("report.cost_per_1k")}</figcaption>
+        <BarChart items={report.models.map((m) => ({ label: m.id, value: m.cost.per_1k_items }))} label={t("report.cost_per_1k_by_model")} format={money} />
       </figure>
     </div>
   );
@@ -121,12 +125,13 @@ function Rate({ evaluationId, item, a, b, onRated }) {
       setDone(winner);
       onRated();
     });
-  const label = { a: `${a} is better`, tie: "Tie", b: `${b} is better` };
+  const label = { a: t("report.a_is_better", { model: a }), tie: t("report.tie"), b: t("report.a_is_better", { model: b }) };
+  const button = { a: t("report.a_better"), tie: t("report.tie"), b: t("report.b_better") };
   return (
-    <div class="rate" role="group" aria-label={`Rate example ${item}: ${a} against ${b}`}>
+    <div class="rate" role="group" aria-label={t("report.rate_group", { item, a, b })}>
       {["a", "tie", "b"].map((w) => (
         <button key={w} type="button" class={`small ${done === w ? "primary" : "secondary"}`} disabled={busy} aria-pressed={done === w} onClick={() => rate(w)} title={label[w]}>
-          {w === "a" ? "A better" : w === "b" ? "B better" : "Tie"}
+          {button[w]}
         </button>
       ))}
     </div>
@@ -154,10 +159,10 @@ function Examples({ report, evaluationId, onRated }) {
   return (
     <>
       <div class="inline-form">
-        {ids.length > 1 && pickModel("Model A", a, setA)}
-        {ids.length > 1 && pickModel("Model B", b, setB)}
+        {ids.length > 1 && pickModel(t("report.model_a"), a, setA)}
+        {ids.length > 1 && pickModel(t("report.model_b"), b, setB)}
         <label class="check">
-          <input type="checkbox" checked={onlyFailed} onChange={(e) => setOnlyFailed(e.currentTarget.checked)} /> Only examples that need a look
+          <input type="checkbox" checked={onlyFailed} onChange={(e) => setOnlyFailed(e.currentTarget.checked)} /> {t("report.only_failed")}
         </label>
       </div>
       <div class="table-wrap">
@@ -165,15 +170,15 @@ function Examples({ report, evaluationId, onRated }) {
           <thead>
             <tr>
               <th scope="col" class="num">#</th>
-              <th scope="col">Prompt</th>
-              <th scope="col">Reference</th>
+              <th scope="col">{t("report.col_prompt")}</th>
+              <th scope="col">{t("report.col_reference")}</th>
               {shown.map((id, i) => (
                 <th key={`${id}-${i}`} scope="col">
                   {ids.length > 1 ? `${i ? "B" : "A"}: ` : ""}
                   {id}
                 </th>
               ))}
-              {ids.length > 1 && <th scope="col">Which is better?</th>}
+              {ids.length > 1 && <th scope="col">{t("report.col_which")}</th>}
             </tr>
           </thead>
           <tbody>
@@ -187,17 +192,17 @@ function Examples({ report, evaluationId, onRated }) {
                   const primary = cell.scores && cell.scores[report.primary_metric];
                   return (
                     <td key={`${id}-${i}`} class="clip">
-                      {cell.error ? <Badge tone="bad">error</Badge> : cell.output}
+                      {cell.error ? <Badge tone="bad">{t("report.error")}</Badge> : cell.output}
                       {primary && primary.value !== null && (
                         <div class="small muted">
-                          {report.primary_metric} {+primary.value.toPrecision(3)}
+                          {report.primary_metric} {num(+primary.value.toPrecision(3))}
                         </div>
                       )}
                     </td>
                   );
                 })}
                 {ids.length > 1 && (
-                  <td>{a !== b ? <Rate key={`${a}-${b}`} evaluationId={evaluationId} item={row.index} a={a} b={b} onRated={onRated} /> : <span class="muted small">pick two models</span>}</td>
+                  <td>{a !== b ? <Rate key={`${a}-${b}`} evaluationId={evaluationId} item={row.index} a={a} b={b} onRated={onRated} /> : <span class="muted small">{t("report.pick_two")}</span>}</td>
                 )}
               </tr>
             ))}
@@ -211,14 +216,14 @@ function Examples({ report, evaluationId, onRated }) {
 export function Report({ report, evaluationId, onRated }) {
   return (
     <>
-      <Panel title="Recommendation">
+      <Panel title={t("report.recommendation")}>
         <Recommendation report={report} />
       </Panel>
-      <Panel title="Models">
+      <Panel title={t("report.models")}>
         <ModelsTable report={report} />
         <Charts report={report} />
       </Panel>
-      <Panel title={`Examples (${report.examples.length})`}>
+      <Panel title={t("report.examples", { count: num(report.examples.length) })}>
         <Examples report={report} evaluationId={evaluationId} onRated={onRated} />
       </Panel>
     </>

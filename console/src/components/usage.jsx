@@ -2,9 +2,35 @@
 import { BarChart, ColumnChart } from "./charts.jsx";
 import { Field, Stat } from "./ui.jsx";
 import { compact, money, num } from "../lib/format.js";
+import { t } from "../lib/i18n.js";
 import { daysOf, PERIODS, sumBy, tokensOf } from "../lib/usage.js";
 
-const CAPTION = { day: "per day", model: "by model", key: "by key" };
+// Chart titles by measure and grouping, each its own message (a language orders them its own way).
+const TITLES = {
+  cost: {
+    day: () => t("usage.cost_per_day"),
+    model: () => t("usage.cost_by_model"),
+    key: () => t("usage.cost_by_key"),
+  },
+  revenue: {
+    day: () => t("usage.revenue_per_day"),
+    model: () => t("usage.revenue_by_model"),
+    key: () => t("usage.revenue_by_key"),
+  },
+  tokens: {
+    day: () => t("usage.tokens_per_day"),
+    model: () => t("usage.tokens_by_model"),
+    key: () => t("usage.tokens_by_key"),
+  },
+};
+const MEASURE = { cost: () => t("usage.cost"), revenue: () => t("usage.revenue") };
+const COLUMN = {
+  day: () => t("usage.col_day"),
+  model: () => t("usage.col_model"),
+  key: () => t("usage.col_key"),
+  cost: () => t("usage.col_cost"),
+  revenue: () => t("usage.col_revenue"),
+};
 
 /** Two charts of one grouping: money and tokens. `label(name)` names a model or key. */
 export function UsageCharts({ report, group, measure = "cost", label = (name) => name }) {
@@ -17,31 +43,30 @@ export function UsageCharts({ report, group, measure = "cost", label = (name) =>
     tokens: tokensOf(row),
   }));
   const Chart = group === "day" ? ColumnChart : BarChart;
-  const title = measure === "revenue" ? "Revenue" : "Cost";
+  const title = TITLES[measure][group]();
+  const tokensTitle = TITLES.tokens[group]();
   return (
     <div class="chart-grid" data-testid={`usage-${group}`}>
       <figure class="chart-box">
-        <figcaption>
-          {title} {CAPTION[group]}
-        </figcaption>
-        <Chart items={items.map((i) => ({ label: i.label, value: i.money }))} label={`${title} ${CAPTION[group]}`} format={money} />
+        <figcaption>{title}</figcaption>
+        <Chart items={items.map((i) => ({ label: i.label, value: i.money }))} label={title} format={money} />
       </figure>
       <figure class="chart-box">
-        <figcaption>Tokens {CAPTION[group]}</figcaption>
-        <Chart items={items.map((i) => ({ label: i.label, value: i.tokens }))} label={`Tokens ${CAPTION[group]}`} format={compact} />
+        <figcaption>{tokensTitle}</figcaption>
+        <Chart items={items.map((i) => ({ label: i.label, value: i.tokens }))} label={tokensTitle} format={compact} />
       </figure>
     </div>
   );
 }
 
 export function UsageTotals({ report, measure = "cost" }) {
-  const t = report.totals;
+  const totals = report.totals;
   return (
     <div class="stats-grid" data-testid="usage-totals">
-      <Stat label="Requests" value={num(t.requests)} />
-      <Stat label="Prompt tokens" value={num(t.prompt_tokens)} />
-      <Stat label="Completion tokens" value={num(t.completion_tokens)} />
-      <Stat label={measure === "revenue" ? "Revenue" : "Cost"} value={money(t[measure])} />
+      <Stat label={t("usage.requests")} value={num(totals.requests)} />
+      <Stat label={t("usage.prompt_tokens")} value={num(totals.prompt_tokens)} />
+      <Stat label={t("usage.completion_tokens")} value={num(totals.completion_tokens)} />
+      <Stat label={MEASURE[measure]()} value={money(totals[measure])} />
     </div>
   );
 }
@@ -51,25 +76,25 @@ export function UsageTable({ report, groups, measure = "cost", label = (_, name)
   const rows = groups.length === 1 ? sumBy(report.data, groups[0], measure) : report.data;
   return (
     <div class="table-wrap">
-      <table aria-label="Usage" data-testid="usage-table">
+      <table aria-label={t("usage.table_label")} data-testid="usage-table">
         <thead>
           <tr>
             {groups.map((g) => (
               <th key={g} scope="col">
-                {g}
+                {COLUMN[g]()}
               </th>
             ))}
             <th scope="col" class="num">
-              requests
+              {t("usage.col_requests")}
             </th>
             <th scope="col" class="num">
-              prompt tokens
+              {t("usage.col_prompt_tokens")}
             </th>
             <th scope="col" class="num">
-              completion tokens
+              {t("usage.col_completion_tokens")}
             </th>
             <th scope="col" class="num">
-              {measure}
+              {COLUMN[measure]()}
             </th>
           </tr>
         </thead>
@@ -91,7 +116,7 @@ export function UsageTable({ report, groups, measure = "cost", label = (_, name)
         <tfoot>
           <tr class="totals">
             <th scope="row" colSpan={groups.length}>
-              Total
+              {t("usage.total")}
             </th>
             <td class="num">{num(report.totals.requests)}</td>
             <td class="num">{num(report.totals.prompt_tokens)}</td>
@@ -108,19 +133,19 @@ export function UsageTable({ report, groups, measure = "cost", label = (_, name)
 export function PeriodPicker({ period, setPeriod, range }) {
   return (
     <div class="inline-form">
-      <Field label="Period">
+      <Field label={t("usage.period")}>
         {(props) => (
           <select {...props} value={period} onChange={(e) => setPeriod(e.currentTarget.value)}>
             {PERIODS.map(([value, text]) => (
               <option key={value} value={value}>
-                {text}
+                {text()}
               </option>
             ))}
           </select>
         )}
       </Field>
       <span class="muted period-range">
-        {range.start} to {range.end} (UTC days)
+        {t("usage.range", { start: range.start, end: range.end })}
       </span>
     </div>
   );

@@ -1,12 +1,15 @@
 // Usage reports (`GET /v1/usage`, `GET /v1/provider/usage`): periods in UTC days, and rows
 // summed by one of the report's groups on the client, so one request draws every chart.
+import { t } from "./i18n.js";
+
 const DAY_MS = 86400000;
 
+// [value, its name]: names are functions so they follow the language when it changes.
 export const PERIODS = [
-  ["7", "Last 7 days"],
-  ["30", "Last 30 days"],
-  ["90", "Last 90 days"],
-  ["month", "This month"],
+  ["7", () => t("usage.period_7")],
+  ["30", () => t("usage.period_30")],
+  ["90", () => t("usage.period_90")],
+  ["month", () => t("usage.period_month")],
 ];
 
 const iso = (time) => new Date(time).toISOString().slice(0, 10);

@@ -25,7 +25,7 @@ function Events({ id, tick }) {
   // Reloaded on each poll's tick: those reloads are the console's polling too.
   const events = useAsync((signal) => get(`/v1/evaluations/${id}/events?limit=50`, { signal, poll: tick > 0 }).then((p) => p.data), [id, tick]);
   return (
-    <Async state={events} emptyTitle="No events yet">
+    <Async state={events} emptyTitle={t("evaluations.no_events")}>
       {(data) => (
         <ol class="events">
           {data.map((e) => (
@@ -89,7 +89,7 @@ function EvaluationView({ initial }) {
           )}
           {evaluation.status === "succeeded" && (
             <button type="button" class="secondary" onClick={() => run(() => downloadHtml(evaluation.id))}>
-              Download HTML report
+              {t("evaluations.download_html")}
             </button>
           )}
         </>
@@ -97,19 +97,19 @@ function EvaluationView({ initial }) {
     >
       <div class="status-line" role="status" aria-live="polite" data-testid="eval-status" data-status={evaluation.status}>
         <StatusBadge status={evaluation.status} />
-        <Progress label="Answers scored" value={progress.done || 0} max={progress.total} />
-        <span class="muted">{evaluation.models.join(" vs ")}</span>
+        <Progress label={t("evaluations.answers_scored")} value={progress.done || 0} max={progress.total} />
+        <span class="muted">{evaluation.models.join(t("evaluations.vs"))}</span>
       </div>
       {evaluation.error && (
         <div class="state error" role="alert">
-          <strong>The evaluation failed</strong>
+          <strong>{t("evaluations.failed")}</strong>
           <div>{evaluation.error.message || String(evaluation.error)}</div>
         </div>
       )}
       {evaluation.status === "succeeded" && (
         <Async state={report}>{(data) => data && <Report report={data} evaluationId={evaluation.id} onRated={report.reload} />}</Async>
       )}
-      <Panel title="Events">
+      <Panel title={t("evaluations.events")}>
         <Events id={evaluation.id} tick={tick} />
       </Panel>
     </Page>

@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { useToast } from "../components/toast.jsx";
 import { Async, Field, Page, Panel, Progress, StatusBadge } from "../components/ui.jsx";
 import { get, post } from "../lib/api.js";
-import { when } from "../lib/format.js";
+import { num, when } from "../lib/format.js";
 import { useAction, useAsync } from "../lib/hooks.js";
 import { chatModels, listModels } from "../lib/models.js";
 import { t } from "../lib/i18n.js";
@@ -14,26 +14,26 @@ export function Evaluations() {
   const evals = useAsync((signal) => get("/v1/evaluations?limit=100", { signal }).then((p) => p.data), []);
   return (
     <Page
-      title="Evaluations"
-      subtitle="Score models on your own data: quality, latency and cost, with a recommendation."
+      title={t("evaluations.title")}
+      subtitle={t("evaluations.subtitle")}
       actions={
         <a class="button primary" href="#/evaluations/new">
-          New evaluation
+          {t("evaluations.new")}
         </a>
       }
     >
       <Panel>
-        <Async state={evals} emptyTitle="No evaluations yet" empty={<a href="#/evaluations/new">Run one</a>}>
+        <Async state={evals} emptyTitle={t("evaluations.empty_title")} empty={<a href="#/evaluations/new">{t("evaluations.run_one")}</a>}>
           {(data) => (
             <div class="table-wrap">
               <table>
                 <thead>
                   <tr>
-                    <th scope="col">Evaluation</th>
-                    <th scope="col">Models</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Progress</th>
-                    <th scope="col">Created</th>
+                    <th scope="col">{t("evaluations.col_evaluation")}</th>
+                    <th scope="col">{t("evaluations.col_models")}</th>
+                    <th scope="col">{t("evaluations.col_status")}</th>
+                    <th scope="col">{t("evaluations.col_progress")}</th>
+                    <th scope="col">{t("evaluations.col_created")}</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -48,7 +48,7 @@ export function Evaluations() {
                         <StatusBadge status={e.status} />
                       </td>
                       <td>
-                        <Progress label={`Progress of ${e.id}`} value={e.progress.done || 0} max={e.progress.total} />
+                        <Progress label={t("evaluations.progress_of", { id: e.id })} value={e.progress.done || 0} max={e.progress.total} />
                       </td>
                       <td>{when(e.created_at)}</td>
                     </tr>
@@ -76,6 +76,9 @@ export function InlineCode({ text }) {
   return <>{out}</>;
 }
 
+const PURPOSES = { "fine-tune": () => t("evaluations.purpose_fine_tune"), evals: () => t("evaluations.purpose_evals") };
+const purposeName = (purpose) => (PURPOSES[purpose] ? PURPOSES[purpose]() : purpose);
+
 const requiredOptions = (metric) => (metric.options && metric.options.required) || [];
 
 function MetricChoice({ metric, chosen, options, onToggle, onOption }) {
@@ -92,7 +95,7 @@ function MetricChoice({ metric, chosen, options, onToggle, onOption }) {
       </label>
       {chosen &&
         requiredOptions(metric).map((option) => (
-          <Field key={option} label={`${metric.name}: ${option}`} class="nested">
+          <Field key={option} label={t("evaluations.metric_option", { metric: metric.name, option })} class="nested">
             {(props) => <input {...props} value={options[option] || ""} onInput={(e) => onOption(option, e.currentTarget.value)} />}
           </Field>
         ))}
@@ -143,29 +146,29 @@ function EvalForm({ models, files, metrics, initial }) {
     };
     run(async () => {
       const created = await post("/v1/evaluations", body);
-      toast.ok(`Started ${created.id}`);
+      toast.ok(t("evaluations.started", { id: created.id }));
       navigate(`/evaluations/${created.id}`);
     });
   };
   return (
     <form class="panel form" onSubmit={submit} noValidate>
-      <Field label="Name (optional)">
+      <Field label={t("evaluations.name_optional")}>
         {(props) => <input {...props} name="name" value={form.name} onInput={(e) => set("name", e.currentTarget.value)} />}
       </Field>
-      <Field label="Dataset" error={errors.file} hint="A final assistant turn is the reference answer">
+      <Field label={t("evaluations.dataset")} error={errors.file} hint={t("evaluations.dataset_hint")}>
         {(props) => (
           <select {...props} name="file" value={form.file} onChange={(e) => set("file", e.currentTarget.value)}>
-            <option value="">Choose a dataset…</option>
+            <option value="">{t("evaluations.choose_dataset")}</option>
             {files.map((f) => (
               <option key={f.id} value={f.id}>
-                {f.filename} ({f.examples} examples, {f.purpose})
+                {t("evaluations.dataset_option", { name: f.filename, count: num(f.examples), purpose: purposeName(f.purpose) })}
               </option>
             ))}
           </select>
         )}
       </Field>
       <fieldset class={errors.models ? "invalid" : ""}>
-        <legend>Models</legend>
+        <legend>{t("evaluations.models")}</legend>
         <ul class="checks">
           {models.map((m) => (
             <li key={m.id}>
@@ -179,7 +182,7 @@ function EvalForm({ models, files, metrics, initial }) {
         {errors.models && <div class="field-error" role="alert">{errors.models}</div>}
       </fieldset>
       <fieldset class={errors.metrics ? "invalid" : ""}>
-        <legend>Metrics</legend>
+        <legend>{t("evaluations.metrics")}</legend>
         <ul class="checks">
           {metrics.map((m) => (
             <MetricChoice
@@ -195,16 +198,16 @@ function EvalForm({ models, files, metrics, initial }) {
         {errors.metrics && <div class="field-error" role="alert">{errors.metrics}</div>}
       </fieldset>
       <div class="form-grid">
-        <Field label="Temperature" hint="0 = greedy, reproducible">
+        <Field label={t("evaluations.temperature")} hint={t("evaluations.temperature_hint")}>
           {(props) => <input {...props} type="number" min={0} max={2} step={0.1} value={form.temperature} onInput={(e) => set("temperature", e.currentTarget.value)} />}
         </Field>
-        <Field label="Max tokens per answer">
+        <Field label={t("evaluations.max_tokens")}>
           {(props) => <input {...props} type="number" min={1} max={4096} value={form.max_tokens} onInput={(e) => set("max_tokens", e.currentTarget.value)} />}
         </Field>
       </div>
       <div class="form-actions">
         <button type="submit" class="primary" disabled={busy}>
-          {busy ? "Starting…" : "Run evaluation"}
+          {busy ? t("evaluations.starting") : t("evaluations.run")}
         </button>
       </div>
     </form>
@@ -217,7 +220,7 @@ export function NewEvaluation({ query }) {
     return { models: chatModels(models), files, metrics: metrics.data };
   }, []);
   return (
-    <Page title="New evaluation" subtitle="Every model answers every example; each metric scores every answer.">
+    <Page title={t("evaluations.new")} subtitle={t("evaluations.new_subtitle")}>
       <Async state={data}>
         {({ models, files, metrics }) =>
           files.length ? (
@@ -225,7 +228,9 @@ export function NewEvaluation({ query }) {
           ) : (
             <Panel>
               <p>
-                No datasets yet. <a href="#/datasets">Upload one</a> first.
+                {t("evaluations.no_datasets_before")}
+                <a href="#/datasets">{t("evaluations.no_datasets_link")}</a>
+                {t("evaluations.no_datasets_after")}
               </p>
             </Panel>
           )

@@ -5,6 +5,7 @@ import { Async, Empty, Page, Panel } from "../components/ui.jsx";
 import { PeriodPicker, UsageCharts, UsageTable, UsageTotals } from "../components/usage.jsx";
 import { download, get, query } from "../lib/api.js";
 import { useAction, useAsync } from "../lib/hooks.js";
+import { t } from "../lib/i18n.js";
 import { periodRange } from "../lib/usage.js";
 
 export function ProviderUsage() {
@@ -20,11 +21,11 @@ export function ProviderUsage() {
     run(() => download(`/v1/provider/usage${query({ ...range, group_by: "day,model", format: "csv" })}`, "provider-usage.csv"));
   return (
     <Page
-      title="Provider usage"
-      subtitle="Calls, tokens and revenue of the models you published, per day and model. Who called them is never shown."
+      title={t("usage.provider_title")}
+      subtitle={t("usage.provider_subtitle")}
       actions={
         <button type="button" class="secondary" disabled={busy} onClick={exportCsv}>
-          Export CSV
+          {t("usage.export_csv")}
         </button>
       }
     >
@@ -33,20 +34,22 @@ export function ProviderUsage() {
         {(data) =>
           data.data.length === 0 ? (
             <Panel>
-              <Empty title="No calls to your models in this period">
-                Publish a remote model (<code>POST /v1/models</code>) and its calls show up here.
+              <Empty title={t("usage.provider_empty_title")}>
+                {t("usage.provider_empty_before")}
+                <code>POST /v1/models</code>
+                {t("usage.provider_empty_after")}
               </Empty>
             </Panel>
           ) : (
             <>
               <UsageTotals report={data} measure="revenue" />
-              <Panel title="By day">
+              <Panel title={t("usage.by_day")}>
                 <UsageCharts report={data} group="day" measure="revenue" />
               </Panel>
-              <Panel title="By model">
+              <Panel title={t("usage.by_model")}>
                 <UsageCharts report={data} group="model" measure="revenue" />
               </Panel>
-              <Panel title="Table">
+              <Panel title={t("usage.table")}>
                 <UsageTable report={data} groups={["day", "model"]} measure="revenue" />
               </Panel>
             </>

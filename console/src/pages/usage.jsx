@@ -6,14 +6,15 @@ import { PeriodPicker, UsageCharts, UsageTable, UsageTotals } from "../component
 import { download, get, query } from "../lib/api.js";
 import { bytes, money, num } from "../lib/format.js";
 import { useAction, useAsync } from "../lib/hooks.js";
+import { t } from "../lib/i18n.js";
 import { useSession } from "../lib/session.js";
 import { periodRange } from "../lib/usage.js";
 
 const TABLES = [
-  ["day", "By day"],
-  ["model", "By model"],
-  ["key", "By key"],
-  ["day,model,key", "Every row"],
+  ["day", () => t("usage.by_day")],
+  ["model", () => t("usage.by_model")],
+  ["key", () => t("usage.by_key")],
+  ["day,model,key", () => t("usage.every_row")],
 ];
 
 /** Key ids as names: the tenant's keys when this key may list them, else just "this key". */
@@ -25,8 +26,8 @@ function useKeyNames(session) {
   const names = new Map((keys.data || []).map((k) => [k.id, k.name]));
   return (id) => {
     const name = names.get(id);
-    const self = id === session.keyId ? " (this key)" : "";
-    return `${name ? `${name} · ${id}` : id}${self}`;
+    const shown = name ? t("usage.key_named", { name, id }) : id;
+    return id === session.keyId ? t("usage.this_key", { name: shown }) : shown;
   };
 }
 
@@ -44,31 +45,29 @@ function Report({ period, table, setTable }) {
       {(data) =>
         data.data.length === 0 ? (
           <Panel>
-            <Empty title="No usage in this period">
-              {data.start} to {data.end} (UTC). Calls show up here within a second.
-            </Empty>
+            <Empty title={t("usage.empty_title")}>{t("usage.empty_body", { start: data.start, end: data.end })}</Empty>
           </Panel>
         ) : (
           <>
             <UsageTotals report={data} />
-            <Panel title="By day">
+            <Panel title={t("usage.by_day")}>
               <UsageCharts report={data} group="day" />
             </Panel>
             <div class="two-col">
-              <Panel title="By model">
+              <Panel title={t("usage.by_model")}>
                 <UsageCharts report={data} group="model" />
               </Panel>
-              <Panel title="By key">
+              <Panel title={t("usage.by_key")}>
                 <UsageCharts report={data} group="key" label={(id) => keyName(id)} />
               </Panel>
             </div>
             <Panel
-              title="Table"
+              title={t("usage.table")}
               actions={
-                <div class="segmented" role="group" aria-label="Group the table">
+                <div class="segmented" role="group" aria-label={t("usage.group_table")}>
                   {TABLES.map(([value, text]) => (
                     <button key={value} type="button" aria-pressed={table === value} class={`small ${table === value ? "primary" : "secondary"}`} onClick={() => setTable(value)}>
-                      {text}
+                      {text()}
                     </button>
                   ))}
                 </div>
@@ -83,29 +82,35 @@ function Report({ period, table, setTable }) {
   );
 }
 
-// remaining name -> [limit field, title, format]
+// [remaining name, limit field, title, format]; titles are functions so they follow the language.
 const METERED = [
-  ["requests_this_minute", "requests_per_minute", "Requests per minute", num],
-  ["tokens_this_minute", "tokens_per_minute", "Tokens per minute", num],
-  ["spend_this_period", "spend_budget", "Spend", money],
-  ["job_slots", "max_concurrent_jobs", "Concurrent jobs (fine-tunes, evaluations)", num],
+  ["requests_this_minute", "requests_per_minute", () => t("usage.limit_requests_per_minute"), num],
+  ["tokens_this_minute", "tokens_per_minute", () => t("usage.limit_tokens_per_minute"), num],
+  ["spend_this_period", "spend_budget", () => t("usage.limit_spend"), money],
+  ["job_slots", "max_concurrent_jobs", () => t("usage.limit_jobs"), num],
 ];
 const CAPS = [
-  ["max_tokens", "Max tokens per request", num],
-  ["max_upload_bytes", "Max upload size", bytes],
+  ["max_tokens", () => t("usage.limit_max_tokens"), num],
+  ["max_upload_bytes", () => t("usage.limit_max_upload"), bytes],
 ];
+const BUDGET_PERIOD = {
+  day: () => t("usage.budget_day"),
+  month: () => t("usage.budget_month"),
+  "day+month": () => t("usage.budget_day_month"),
+};
+const budgetPeriod = (value) => (BUDGET_PERIOD[value] ? BUDGET_PERIOD[value]() : value);
 const ALL_LIMITS = [...METERED.map(([, field, title, fmt]) => [field, title, fmt]), ...CAPS];
 
 function QuotaStatus({ data }) {
   const { effective, remaining } = data;
-  const period = effective.budget_period === "day+month" ? "day / month" : effective.budget_period;
+  const period = budgetPeriod(effective.budget_period);
   const spent = data.tenant.used.spend_this_period;
   return (
     <>
       <ul class="quotas" data-testid="quotas">
         {METERED.map(([left, field, title, fmt]) => {
           const limit = effective[field];
-          const name = field === "spend_budget" ? `${title} per ${period}` : title;
+          const name = field === "spend_budget" ? t("usage.spend_per", { period }) : title();
           return (
             <li key={field} class="quota" data-limit={field}>
               <div class="quota-head">
@@ -113,16 +118,16 @@ function QuotaStatus({ data }) {
                 <span class="muted">
                   {limit === null || limit === undefined ? (
                     <>
-                      <Badge>no limit</Badge>
-                      {field === "spend_budget" && spent !== null ? ` ${money(spent)} spent this ${effective.budget_period}` : ""}
+                      <Badge>{t("usage.no_limit")}</Badge>
+                      {field === "spend_budget" && spent !== null ? ` ${t("usage.spent_this", { amount: money(spent), period })}` : ""}
                     </>
                   ) : (
-                    `${fmt(remaining[left])} left of ${fmt(limit)}`
+                    t("usage.left_of", { left: fmt(remaining[left]), limit: fmt(limit) })
                   )}
                 </span>
               </div>
               {limit !== null && limit !== undefined && (
-                <Progress label={`${name} used`} value={Math.max(0, limit - remaining[left])} max={limit} format={fmt} />
+                <Progress label={t("usage.used", { name })} value={Math.max(0, limit - remaining[left])} max={limit} format={fmt} />
               )}
             </li>
           );
@@ -130,37 +135,37 @@ function QuotaStatus({ data }) {
         {CAPS.map(([field, title, fmt]) => (
           <li key={field} class="quota" data-limit={field}>
             <div class="quota-head">
-              <strong>{title}</strong>
-              <span class="muted">{effective[field] === null ? <Badge>no limit</Badge> : fmt(effective[field])}</span>
+              <strong>{title()}</strong>
+              <span class="muted">{effective[field] === null ? <Badge>{t("usage.no_limit")}</Badge> : fmt(effective[field])}</span>
             </div>
           </li>
         ))}
       </ul>
       <details>
-        <summary>Where the limits come from</summary>
+        <summary>{t("usage.limits_from")}</summary>
         <div class="table-wrap">
-          <table aria-label="Limits of the tenant and the key">
+          <table aria-label={t("usage.limits_table")}>
             <thead>
               <tr>
-                <th scope="col">Limit</th>
-                <th scope="col">Tenant {data.tenant.name}</th>
-                <th scope="col">This key</th>
-                <th scope="col">Applies (the stricter)</th>
+                <th scope="col">{t("usage.col_limit")}</th>
+                <th scope="col">{t("usage.col_tenant", { name: data.tenant.name })}</th>
+                <th scope="col">{t("usage.col_this_key")}</th>
+                <th scope="col">{t("usage.col_applies")}</th>
               </tr>
             </thead>
             <tbody>
               {ALL_LIMITS.map(([field, title, fmt]) => (
                 <tr key={field}>
-                  <td>{title}</td>
+                  <td>{title()}</td>
                   {[data.tenant.limits[field], data.key.limits[field], effective[field]].map((v, i) => (
-                    <td key={i}>{v === null ? <span class="muted">no limit</span> : fmt(v)}</td>
+                    <td key={i}>{v === null ? <span class="muted">{t("usage.no_limit")}</span> : fmt(v)}</td>
                   ))}
                 </tr>
               ))}
             </tbody>
           </table>
         </div>
-        <p class="muted small">Windows: {data.window}.</p>
+        <p class="muted small">{t("usage.windows", { window: t("usage.window_text") })}</p>
       </details>
     </>
   );
@@ -169,7 +174,14 @@ function QuotaStatus({ data }) {
 function Quotas() {
   const quotas = useAsync((signal) => get("/v1/quotas", { signal }), []);
   return (
-    <Panel title="Quotas" actions={<button type="button" class="small secondary" onClick={quotas.reload}>Refresh</button>}>
+    <Panel
+      title={t("usage.quotas")}
+      actions={
+        <button type="button" class="small secondary" onClick={quotas.reload}>
+          {t("usage.refresh")}
+        </button>
+      }
+    >
       <Async state={quotas}>{(data) => <QuotaStatus data={data} />}</Async>
     </Panel>
   );
@@ -185,11 +197,11 @@ export function Usage() {
   const range = periodRange(period);
   return (
     <Page
-      title="Usage & cost"
-      subtitle="What every call cost, at the prices on the model cards."
+      title={t("usage.title")}
+      subtitle={t("usage.subtitle")}
       actions={
         <button type="button" class="secondary" disabled={busy} onClick={exportCsv}>
-          Export CSV
+          {t("usage.export_csv")}
         </button>
       }
     >
