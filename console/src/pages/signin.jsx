@@ -1,5 +1,5 @@
 // Sign in with an API key; the app checks it against the server (a refused key comes back here).
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { LanguageSwitch } from "../components/language.jsx";
 import { Field } from "../components/ui.jsx";
 import { t } from "../lib/i18n.js";
@@ -9,6 +9,9 @@ const KEY_SHAPE = /^\S{8,}$/;
 export function SignIn({ notice, onSignedIn }) {
   const [key, setKey] = useState("");
   const [error, setError] = useState(null);
+  useEffect(() => {
+    document.title = `${t("signin.title")} · modelyard`;
+  }, []);
 
   async function submit(event) {
     event.preventDefault();
