@@ -171,10 +171,16 @@ function JobView({ initial }) {
   const latest = events && latestMetrics(events);
   const series = events ? lossSeries(events) : [];
   const speed = events ? trainingSpeed(events) : null;
+  // The list is read again when a checkpoint is saved (its event) or the status changes.
+  const saved = events ? events.filter((e) => e.type !== "metrics" && e.data && typeof e.data.step === "number").length : 0;
+  const changed = (fresh) => {
+    setJob(fresh);
+    setTick((n) => n + 1);
+  };
   const phase = live && job.status !== "paused" ? job.phase || latestPhase(events) : null;
   const subtitle = job.finished_at ? t("job.subtitle_finished", { created: when(job.created_at), finished: when(job.finished_at) }) : t("job.subtitle", { created: when(job.created_at) });
   return (
-    <Page title={job.suffix ? t("job.title_suffix", { id: job.id, suffix: job.suffix }) : t("job.title", { id: job.id })} subtitle={subtitle} actions={<Controls job={job} onChange={setJob} />}>
+    <Page title={job.suffix ? t("job.title_suffix", { id: job.id, suffix: job.suffix }) : t("job.title", { id: job.id })} subtitle={subtitle} actions={<Controls job={job} onChange={changed} />}>
       <div class="status-line" role="status" aria-live="polite" data-testid="job-status" data-status={job.status}>
         <StatusBadge status={job.status} />
         {latest && live && <Progress label={t("job.steps_label")} value={latest.data.step} max={latest.data.total_steps} />}
@@ -211,7 +217,7 @@ function JobView({ initial }) {
       <div class="two-col">
         <Panel title={t("job.events")}>{events === null ? <p class="muted">{t("job.loading")}</p> : <Events events={events} />}</Panel>
         <Panel title={t("job.checkpoints")}>
-          <Checkpoints jobId={job.id} finished={TERMINAL.has(job.status)} tick={tick + (latest ? Math.floor(latest.data.step / 10) : 0)} />
+          <Checkpoints jobId={job.id} finished={TERMINAL.has(job.status)} tick={`${tick}-${saved}`} />
         </Panel>
       </div>
     </Page>
