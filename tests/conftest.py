@@ -103,6 +103,9 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         hardware_dir=TEST_CACHE / "hardware",
         usage_flush_interval_s=0.05,
         audit_flush_interval_s=0.05,
+        # A first call loads its model (and torch) while a busy test machine may be slow: it
+        # waits rather than getting 503 model_not_ready. The readiness tests set their own.
+        model_ready_wait_s=min(600.0, scaled(120)),
     )
 
 
@@ -124,6 +127,14 @@ class Platform:
         )
         assert response.status_code == 201, response.text
         return response.json()["key"]["key"]
+
+    def member_key(self, tenant: str) -> str:
+        """A member key of ``tenant`` (its first key, from ``new_tenant``, is its tenant_admin)."""
+        response = self.client.post(
+            f"/v1/admin/tenants/{tenant}/keys", json={"name": "member"}, headers=self.headers(self.admin_key)
+        )
+        assert response.status_code == 201, response.text
+        return response.json()["key"]
 
     def flush_usage(self) -> None:
         services = self.client.app.state.services
@@ -158,7 +169,8 @@ def platform(settings: Settings) -> Iterator[Platform]:
         issued = app.state.services.tenancy.ensure_admin_key(settings.admin_key_file)
         assert issued is not None
         platform = Platform(client=client, settings=settings, admin_key=issued.key, tenant_key="")
-        platform.tenant_key = platform.new_tenant("acme")
+        platform.new_tenant("acme")  # its first key is acme's tenant_admin
+        platform.tenant_key = platform.member_key("acme")
         yield platform
 
 
