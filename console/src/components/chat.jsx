@@ -98,6 +98,8 @@ export function ChatPane({ model, card, settings, turn, stopTick, clearTick, hea
       } catch (error) {
         if (error.code !== "model_not_ready" || signal.aborted) throw error;
         const fresh = await getModel(model, { signal, poll: true }).catch(() => null);
+        // A model that failed to load is not waited for: the error says why.
+        if (fresh && fresh.card.status === "failed") throw error;
         setWaiting((fresh && fresh.card) || { status: "loading" });
         await sleep(NOT_READY_RETRY_MS, signal);
         if (signal.aborted) throw new DOMException("stopped", "AbortError");
