@@ -29,7 +29,9 @@ function Recommendation({ report }) {
           <article key={key} class="card pick">
             <h3>{label()}</h3>
             <p class="pick-model">{pick.model || t("report.no_model")}</p>
-            <p class="muted small">{pick.reason}</p>
+            <p class="muted small" lang="en">
+              {pick.reason}
+            </p>
           </article>
         );
       })}

@@ -30,7 +30,7 @@ function Events({ id, tick }) {
         <ol class="events">
           {data.map((e) => (
             <li key={e.id} class={`event event-${e.level}`}>
-              <time>{when(e.created_at)}</time> <span>{e.message}</span>
+              <time>{when(e.created_at)}</time> <span lang="en">{e.message}</span>
             </li>
           ))}
         </ol>
@@ -103,7 +103,7 @@ function EvaluationView({ initial }) {
       {evaluation.error && (
         <div class="state error" role="alert">
           <strong>{t("evaluations.failed")}</strong>
-          <div>{evaluation.error.message || String(evaluation.error)}</div>
+          <div lang="en">{evaluation.error.message || String(evaluation.error)}</div>
         </div>
       )}
       {evaluation.status === "succeeded" && (

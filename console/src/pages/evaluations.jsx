@@ -79,6 +79,30 @@ export function InlineCode({ text }) {
 const PURPOSES = { "fine-tune": () => t("evaluations.purpose_fine_tune"), evals: () => t("evaluations.purpose_evals") };
 const purposeName = (purpose) => (PURPOSES[purpose] ? PURPOSES[purpose]() : purpose);
 
+// Metric descriptions in the reader's language, by metric name; a metric the console does not
+// know yet shows the server's own (English) description.
+const METRIC_TEXT = {
+  bleu: () => t("evaluations.metric_bleu"),
+  contains: () => t("evaluations.metric_contains"),
+  embedding_similarity: () => t("evaluations.metric_embedding_similarity"),
+  exact_match: () => t("evaluations.metric_exact_match"),
+  json_match: () => t("evaluations.metric_json_match"),
+  json_valid: () => t("evaluations.metric_json_valid"),
+  judge: () => t("evaluations.metric_judge"),
+  regex: () => t("evaluations.metric_regex"),
+  rouge_l: () => t("evaluations.metric_rouge_l"),
+  token_f1: () => t("evaluations.metric_token_f1"),
+};
+
+function MetricDescription({ metric }) {
+  const known = METRIC_TEXT[metric.name];
+  return (
+    <span class="muted small" data-testid="metric-description" lang={known ? undefined : "en"}>
+      <InlineCode text={known ? known() : metric.description} />
+    </span>
+  );
+}
+
 const requiredOptions = (metric) => (metric.options && metric.options.required) || [];
 
 function MetricChoice({ metric, chosen, options, onToggle, onOption }) {
@@ -88,9 +112,7 @@ function MetricChoice({ metric, chosen, options, onToggle, onOption }) {
         <input type="checkbox" name="metric" value={metric.name} checked={chosen} onChange={onToggle} />
         <span>
           <strong>{metric.name}</strong>{" "}
-          <span class="muted small" data-testid="metric-description">
-            <InlineCode text={metric.description} />
-          </span>
+          <MetricDescription metric={metric} />
         </span>
       </label>
       {chosen &&
