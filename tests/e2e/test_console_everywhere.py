@@ -78,6 +78,16 @@ ZONE_AFTER = re.compile(rf"^\s*{ZONE_NAME}")
 ZONE_WITHIN = re.compile(ZONE_NAME)
 # A word of Latin letters: a title without Chinese and with one is English.
 LATIN = re.compile(r"[A-Za-z]{2,}")
+# Names that stay as they are in Chinese text: units, formats, acronyms, sampling settings
+# (top p), identifiers (metric names such as exact_match).
+TERMS = re.compile(
+    r"\b(?:API|(?i:tokens?)|Top[ -]?[pk]|[a-z0-9]+(?:_[a-z0-9]+)+|"
+    r"JSONL?|LoRA|HTML|CSV|URL|ID|CPU|GPU|UTC|HTTP|OpenAI|BLEU|ROUGE-L|F1|p50|p95|"
+    r"bf16|float32|fp16|int8|ms|KB|MB|GB|modelyard|USD|US)\b"
+)
+# The page's own labels: titles, column heads, buttons, field labels. In Chinese each holds a
+# Chinese character unless it is only data and terms.
+LABELS = "main h1, main h2, main h3, main th, main button, main label, main legend, main summary"
 # Three words or more of Latin letters in a row: a sentence, where Chinese was expected.
 SENTENCE = re.compile(r"[A-Za-z]{2,}(?:[ ,'’-]+[A-Za-z]{2,}){2,}")
 
@@ -173,6 +183,13 @@ def _problems(page: Any, locale: str, seen_missing: set[str], data: frozenset[st
         for text in texts:
             if not cjk_text(text) and SENTENCE.search(_without(text, data)):
                 found.append(f"English text: {text[:80]!r}")
+        labels = page.locator(LABELS).evaluate_all(
+            "(all) => all.filter((e) => e.getClientRects().length && !e.closest('svg, [translate=no]'))"
+            ".map((e) => e.innerText.trim())"
+        )
+        for label in dict.fromkeys(labels):
+            if label and not cjk_text(label) and LATIN.search(TERMS.sub(" ", _without(label, data))):
+                found.append(f"English label: {label[:80]!r}")
     main = page.locator("main").inner_text()
     for moment in MOMENT.finditer(main):
         if not ZONE_WITHIN.search(moment.group(1)) and not ZONE_AFTER.match(main[moment.end() :]):
