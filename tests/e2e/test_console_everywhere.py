@@ -30,7 +30,7 @@ from tests.e2e.conftest import (
     missing_messages,
     shoot,
 )
-from tests.helpers.browser import cjk_text, off_screen
+from tests.helpers.browser import cjk_text, off_screen, rendered_fonts
 from tests.helpers.deadlines import milliseconds
 
 # Every route of console/src/app.jsx ("{file}", "{job}", "{evaluation}": ids made below),
@@ -275,6 +275,18 @@ def test_the_language_switches_without_a_reload_and_is_remembered(
     assert page.evaluate("window.__sameDocument === true"), "the page was reloaded"
     assert page.evaluate("document.documentElement.lang") == "en"
     assert not recorder.errors, recorder.errors
+
+
+# Fonts that hold Simplified Chinese (Debian's fonts-noto-cjk first; the Makefile installs it).
+CHINESE_FONTS = re.compile(r"CJK|WenQuanYi|Droid Sans Fallback|AR PL|Source Han|Noto Sans SC|PingFang|YaHei")
+
+
+def test_chinese_is_drawn_with_a_chinese_font(console: Console, open_console: Opener) -> None:
+    """Screenshots of the Chinese pages show characters, not boxes."""
+    page, _ = open_console(None, locale="zh-CN", viewport=WIDE)
+    page.get_by_role("heading", name="登录控制台").wait_for()
+    fonts = rendered_fonts(page, "h1")
+    assert any(CHINESE_FONTS.search(f) for f in fonts), f"no Chinese font drew the title: {fonts}"
 
 
 def test_a_chinese_browser_gets_chinese_and_an_english_one_english(

@@ -16,7 +16,7 @@ import pytest
 
 from tests.helpers.deadlines import milliseconds
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "cjk_text", "launch_chromium", "off_screen"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "cjk_text", "launch_chromium", "off_screen", "rendered_fonts"]
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package: browser downloads do not work offline
 CHROMIUM_ARGS = [
@@ -127,3 +127,19 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 def cjk_text(text: str) -> bool:
     """Whether ``text`` holds a Chinese character."""
     return bool(_CJK.search(text))
+
+
+def rendered_fonts(page: Any, selector: str) -> list[str]:
+    """The fonts Chromium drew the text of the first ``selector`` element with (DevTools'
+    ``CSS.getPlatformFontsForNode``): a character no installed font holds shows as a box,
+    drawn with the first font of the list, so a script's own font missing is seen here."""
+    session = page.context.new_cdp_session(page)
+    try:
+        session.send("DOM.enable")
+        session.send("CSS.enable")
+        root = session.send("DOM.getDocument")["root"]["nodeId"]
+        node = session.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+        fonts = session.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+        return [font["familyName"] for font in fonts if font.get("glyphCount")]
+    finally:
+        session.detach()
