@@ -357,3 +357,21 @@ def test_the_header_fits_a_phone(console: Console, open_console: Opener, locale:
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= NARROW["width"], (part, box)
     if locale == "zh-CN":
         shoot(page, "zh-narrow-keys")
+
+
+def test_a_wide_table_scrolls_inside_its_panel_on_a_phone(console: Console, open_console: Opener) -> None:
+    """Readable columns (not one word a line), the table scrolling sideways in its own box."""
+    page, _ = open_console(console.acme_admin_key, locale="en", viewport=NARROW, path="#/keys")
+    table = page.get_by_test_id("keys-table")
+    table.locator("tbody tr").first.wait_for()
+    box = table.evaluate(
+        """(t) => {
+          const wrap = t.closest(".table-wrap"), em = parseFloat(getComputedStyle(t).fontSize);
+          const heads = [...t.querySelectorAll("thead th:not(.num):not(.row-actions)")];
+          return {scrolls: wrap.scrollWidth > wrap.clientWidth, right: wrap.getBoundingClientRect().right,
+                  narrowest: Math.min(...heads.map((h) => h.getBoundingClientRect().width)) / em};
+        }"""
+    )
+    assert box["scrolls"] and box["right"] <= NARROW["width"], box
+    assert box["narrowest"] >= 6, box  # about six characters at least
+    assert off_screen(page) == []
