@@ -31,7 +31,7 @@ from tests.e2e.conftest import (
     shoot,
 )
 from tests.helpers.browser import cjk_text, off_screen, rendered_fonts
-from tests.helpers.deadlines import milliseconds
+from tests.helpers.deadlines import milliseconds, wait_until
 
 # Every route of console/src/app.jsx ("{file}", "{job}", "{evaluation}": ids made below),
 # and one it does not have. A route a key may not open still draws a page: it is checked too.
@@ -143,6 +143,12 @@ def _make(console: Console, key: str) -> Made:
         "generation": {"max_tokens": 4},
     }
     evaluation_id = _post(console, key, "/v1/evaluations", json=evaluation)["id"]
+
+    def finished() -> bool:  # the report page (recommendations, charts) is what is checked
+        status = console.api("GET", f"/v1/evaluations/{evaluation_id}", key).json()["status"]
+        return status in ("succeeded", "failed", "cancelled")
+
+    wait_until(finished, 120, what=f"evaluation {evaluation_id} to end", interval=0.5)
     models = console.api("GET", "/v1/models", key).json()["data"]
     data = {m["id"] for m in models} | {m["card"]["description"] for m in models}
     data |= {file_id, job_id, evaluation_id, "everywhere.jsonl", "everywhere"}
