@@ -94,7 +94,7 @@ async def _evaluate(run: _Run) -> bool:
             return False
     if run.stopped():
         return False
-    run.event("All answers in; scoring")
+    run.event("All answers in; scoring", code="scoring")
     await _score(run, items)
     run.caller.check()  # a quota that ran out while judging stops the evaluation
     return not run.stopped()
@@ -114,7 +114,7 @@ async def _answer_all(run: _Run, model: str, items: Sequence[EvalItem]) -> bool:
     pending = [item for item in items if item.index not in _answered(run, model)]
     if not pending:
         return True
-    run.event(f"Asking {model} {len(pending)} items", model=model, pending=len(pending))
+    run.event(f"Asking {model} {len(pending)} items", code="asking", model=model, pending=len(pending))
     generation = run.evaluation.generation
     params = GenerationParams(
         max_tokens=generation.get("max_tokens", 256),

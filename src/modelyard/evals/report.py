@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from modelyard.evals.reasons import reason_entry
 from modelyard.evals.results import EvalOutput, EvalResults, ModelInfo, Rating
 from modelyard.evals.stats import mean, percentile, summarize
 
@@ -246,7 +247,7 @@ class _Candidate:
 
 @dataclass(frozen=True, slots=True)
 class _Units:
-    """How to print and compare the primary metric: percentages and points, or raw units."""
+    """How to compare the primary metric: fractions (a point is 0.01) or raw units."""
 
     metric: str
     fraction: bool
@@ -255,12 +256,6 @@ class _Units:
     @property
     def tolerance(self) -> float:
         return self.tolerance_points / 100 if self.fraction else self.tolerance_points
-
-    def value(self, v: float) -> str:
-        return f"{v * 100:.1f}%" if self.fraction else f"{v:.3g}"
-
-    def gap(self, v: float) -> str:
-        return f"{v * 100:.1f} points" if self.fraction else f"{v:.3g}"
 
 
 def _candidates(models: list[dict[str, Any]], primary: str | None) -> list[_Candidate]:
@@ -299,25 +294,34 @@ def _recommend(
     }
 
 
-def _entry(model: _Candidate | None, reason: str) -> dict[str, Any]:
-    return {"model": model.id if model else None, "reason": reason}
+def _entry(pick: _Candidate | None, code: str, /, **params: Any) -> dict[str, Any]:
+    return reason_entry(pick.id if pick else None, code, **params)
+
+
+def _score_params(candidate: _Candidate, units: _Units) -> dict[str, Any]:
+    return {
+        "model": candidate.id,
+        "score": candidate.quality,
+        "metric": units.metric,
+        "fraction": units.fraction,
+    }
 
 
 def _best_entry(best: _Candidate | None, graded: list[_Candidate], units: _Units) -> dict[str, Any]:
     if best is None:
-        return _entry(None, f"No model has a graded {units.metric} score from a successful call.")
-    text = f"{best.id} scores {units.value(best.score)} {units.metric}"
+        return _entry(None, "no_graded", metric=units.metric)
+    scores = _score_params(best, units)
     others = sorted((c for c in graded if c is not best), key=_by_quality)
     if not others:
-        return _entry(best, f"{text}; it is the only model with graded answers.")
+        return _entry(best, "best_only_graded", **scores)
     second = others[0]
     if second.score == best.score:
-        why = "costs less per item" if second.cost > best.cost else "is listed first"
-        return _entry(best, f"{text}, tied with {second.id}, and {why}.")
-    lead = f"{text}, {units.gap(best.score - second.score)} ahead of {second.id}"
-    if _overlap(best.ci, second.ci):
-        return _entry(best, f"{lead} ({units.value(second.score)}); the 95% intervals overlap.")
-    return _entry(best, f"{lead} ({units.value(second.score)}).")
+        code = "best_tied_cheaper" if second.cost > best.cost else "best_tied_first"
+        return _entry(best, code, **scores, other=second.id)
+    code = "best_ahead_overlap" if _overlap(best.ci, second.ci) else "best_ahead"
+    return _entry(
+        best, code, **scores, gap=best.score - second.score, other=second.id, other_score=second.score
+    )
 
 
 def _overlap(a: tuple[float | None, float | None], b: tuple[float | None, float | None]) -> bool:
@@ -330,52 +334,40 @@ def _overlap(a: tuple[float | None, float | None], b: tuple[float | None, float 
 
 def _cheapest_entry(best: _Candidate | None, graded: list[_Candidate], units: _Units) -> dict[str, Any]:
     if best is None:
-        return _entry(None, f"No model has a graded {units.metric} score from a successful call.")
+        return _entry(None, "no_graded", metric=units.metric)
     floor = best.score - units.tolerance - _EPSILON
     near = [c for c in graded if c.usable and c.score >= floor]
     if not near:
         return _entry(
             None,
-            f"Every model within {units.tolerance_points:g} points of the best fails on "
-            f"{FAILURE_RATE_LIMIT:.0%} or more of its calls.",
+            "cheapest_all_fail",
+            tolerance_points=units.tolerance_points,
+            failure_limit=FAILURE_RATE_LIMIT,
         )
     pick = min(near, key=lambda c: (c.cost, -c.score, c.order))
+    scores = _score_params(pick, units)
     if pick is best:
-        lead = f"{pick.id} is the best ({units.value(pick.score)} {units.metric})"
-        within = f"{units.tolerance_points:g} points"
-        if not pick.cost:  # "costs less than its 0 per item" reads as a bug
-            return _entry(pick, f"{lead} and costs nothing per item: no model within {within} is cheaper.")
-        return _entry(
-            pick, f"{lead} and no model within {within} costs less than its {_money(pick.cost)} per item."
-        )
+        # "costs less than its 0 per item" reads as a bug: a free best says so.
+        code = "cheapest_costs" if pick.cost else "cheapest_free"
+        return _entry(pick, code, **scores, tolerance_points=units.tolerance_points, cost=pick.cost)
     gap = best.score - pick.score
-    position = "level with" if gap <= _EPSILON else f"{units.gap(gap)} below"
-    return _entry(
-        pick,
-        f"{pick.id} scores {units.value(pick.score)} {units.metric}, {position} the best ({best.id}), "
-        f"at {_cost_ratio(pick.cost, best.cost)} ({_money(pick.cost)} vs {_money(best.cost)}).",
-    )
+    code = "cheapest_level" if gap <= _EPSILON else "cheapest_below_best"
+    return _entry(pick, code, **scores, gap=gap, best=best.id, cost=pick.cost, best_cost=best.cost)
 
 
 def _fastest_entry(best: _Candidate | None, candidates: list[_Candidate], units: _Units) -> dict[str, Any]:
     timed = [c for c in candidates if c.usable and c.p50 is not None]
     if not timed:
-        return _entry(None, f"No model answered with under {FAILURE_RATE_LIMIT:.0%} of its calls failing.")
+        return _entry(None, "fastest_none", failure_limit=FAILURE_RATE_LIMIT)
     pick = min(timed, key=lambda c: (c.speed, -c.score, c.cost, c.order))
-    text = f"{pick.id} answers in {_ms(pick.speed)} at the median (p95 {_ms(pick.p95 or pick.speed)})"
-    quality = (
-        f"scoring {units.value(pick.score)} {units.metric}"
-        if pick.quality is not None
-        else "quality ungraded"
-    )
+    params = {**_score_params(pick, units), "p50_ms": pick.speed, "p95_ms": pick.p95 or pick.speed}
     if best is not None and pick is best:
-        return _entry(pick, f"{text}, {quality}: also the best on quality.")
+        return _entry(pick, "fastest_best_quality", **params)
     rival = best if best is not None and best.p50 is not None else _runner_up(timed, pick)
     if rival is None:
-        return _entry(pick, f"{text}, {quality}.")
-    speed = _speedup(pick.speed, rival.speed)
-    role = "the best-quality model" if rival is best else "the next fastest"
-    return _entry(pick, f"{text}, {speed} {role} {rival.id} ({_ms(rival.speed)}), {quality}.")
+        return _entry(pick, "fastest_alone", **params)
+    code = "fastest_vs_best" if rival is best else "fastest_vs_next"
+    return _entry(pick, code, **params, rival=rival.id, rival_p50_ms=rival.speed)
 
 
 def _runner_up(timed: list[_Candidate], pick: _Candidate) -> _Candidate | None:
@@ -385,33 +377,6 @@ def _runner_up(timed: list[_Candidate], pick: _Candidate) -> _Candidate | None:
 
 def _by_quality(candidate: _Candidate) -> tuple[float, float, int]:
     return (-candidate.score, candidate.cost, candidate.order)
-
-
-def _speedup(fast: float, slow: float) -> str:
-    if fast <= 0 or slow / fast < 1.05:
-        return "about as fast as"
-    return f"{slow / fast:.1f}× faster than"
-
-
-def _cost_ratio(cost: float, reference: float) -> str:
-    if cost == reference:
-        return "the same cost per item"
-    if cost <= 0:
-        return "no cost per item"
-    ratio = reference / cost
-    if ratio >= 2:
-        return f"1/{ratio:.1f}".removesuffix(".0") + " the cost per item"
-    if ratio > 1:
-        return f"{cost / reference:.0%} of the cost per item"
-    return f"{cost / reference:.1f}× the cost per item"
-
-
-def _money(value: float) -> str:
-    return f"{value:.3g}" if value else "0"
-
-
-def _ms(value: float) -> str:
-    return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.0f} ms"
 
 
 # --- per example ----------------------------------------------------------------------

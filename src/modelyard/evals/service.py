@@ -34,10 +34,27 @@ EVAL_KIND = "evaluation"
 _MODEL_OPTIONS = {"judge": "model", "embedding_similarity": "model"}
 
 
+# The job lifecycle (jobs/lifecycle.py) writes these sentences with no data; their codes are
+# added here so that a client can say every event in its reader's language from ``data.code``.
+_LIFECYCLE_CODES = {"Evaluation started": "started", "Evaluation completed": "completed"}
+_FAILED_PREFIX = "Job failed: "
+
+
 def add_event(
     session: Any, evaluation_id: str, message: str, *, level: str = "info", data: dict[str, Any] | None = None
 ) -> None:
+    """An event: the English ``message`` and, in ``data``, a ``code`` with the numbers it needs."""
+    if data is None:
+        data = _lifecycle_data(message)
     session.add(EvaluationEvent(evaluation_id=evaluation_id, level=level, message=message, data=data))
+
+
+def _lifecycle_data(message: str) -> dict[str, Any] | None:
+    if message in _LIFECYCLE_CODES:
+        return {"code": _LIFECYCLE_CODES[message]}
+    if message.startswith(_FAILED_PREFIX):
+        return {"code": "failed", "error": message.removeprefix(_FAILED_PREFIX)}
+    return None
 
 
 class EvaluationService:
@@ -82,6 +99,7 @@ class EvaluationService:
                 session,
                 evaluation.id,
                 f"Created evaluation of {len(body.models)} models on {record.examples} items",
+                data={"code": "created", "models": len(body.models), "items": record.examples},
             )
             # In the same transaction: a crash cannot leave an evaluation that never runs.
             self._queue.enqueue(evaluation.id, kind=EVAL_KIND, tenant_id=principal.tenant_id, session=session)
@@ -176,7 +194,7 @@ class EvaluationService:
                 return evaluation
             check_transition(evaluation.status, JobStatus.CANCELLED)
             evaluation.status, evaluation.finished_at = JobStatus.CANCELLED, utcnow()
-            add_event(session, evaluation_id, "Evaluation cancelled")
+            add_event(session, evaluation_id, "Evaluation cancelled", data={"code": "cancelled"})
         if self._queue.state(evaluation_id) != "running":
             self._queue.finish(evaluation_id)
         return evaluation
