@@ -1,11 +1,12 @@
 // A freshly issued key, shown once with a copy button; gone from the page once dismissed.
 import { when } from "../lib/format.js";
 import { t } from "../lib/i18n.js";
+import { roleName, scopeName } from "../lib/session.js";
 import { Copyable } from "./ui.jsx";
 
 export function NewKey({ issued, onDone }) {
   if (!issued) return null;
-  const scopes = issued.scopes && issued.scopes.length ? issued.scopes.join(", ") : t("admin.newkey_no_scopes");
+  const scopes = issued.scopes && issued.scopes.length ? issued.scopes.map(scopeName).join(", ") : t("admin.newkey_no_scopes");
   return (
     <div class="new-key" role="alert" data-testid="new-key">
       <div>
@@ -24,13 +25,5 @@ export function NewKey({ issued, onDone }) {
   );
 }
 
-// Literal keys per role (the catalogs are checked for every key a page asks for).
-const ROLE_NAMES = {
-  admin: () => t("admin.role_admin"),
-  provider: () => t("admin.role_provider"),
-  tenant_admin: () => t("admin.role_tenant_admin"),
-  member: () => t("admin.role_member"),
-};
-
-/** A role in the reader's words ("tenant admin", "租户管理员"). */
-export const roleName = (role) => (ROLE_NAMES[role] ? ROLE_NAMES[role]() : role.replace("_", " "));
+// The admin tenants page imports the role names from here with the banner.
+export { roleName };

@@ -2,6 +2,7 @@
 const KEY = "modelyard.console.key";
 const MAX_MESSAGE = 400;
 
+import { t } from "./i18n.js";
 export const keyStore = {
   get: () => sessionStorage.getItem(KEY),
   set: (key) => sessionStorage.setItem(KEY, key),
@@ -49,14 +50,14 @@ async function toError(response) {
   // 429 (a rate or budget limit) says when to try again, in whole seconds.
   const retryAfter = response.status === 429 ? Number(response.headers.get("Retry-After")) || null : null;
   if (retryAfter) {
-    const message = clean(error && error.message ? error.message : "Too many requests");
-    return new ApiError(429, `${message} (try again in ${retryAfter} s)`, { ...error, retryAfter });
+    const message = clean(error && error.message ? error.message : t("common.too_many_requests"));
+    return new ApiError(429, t("common.try_again_in", { message, seconds: retryAfter }), { ...error, retryAfter });
   }
   if (isUnknownRoute(response.status, error)) {
-    return new ApiError(404, "This feature is not available on this server yet.", { code: "route_not_found" });
+    return new ApiError(404, t("common.feature_not_available"), { code: "route_not_found" });
   }
   if (error && error.message) return new ApiError(response.status, clean(error.message), error);
-  return new ApiError(response.status, `The server answered ${response.status} ${response.statusText}`.trim());
+  return new ApiError(response.status, t("common.server_answered", { status: `${response.status} ${response.statusText}`.trim() }));
 }
 
 // Reads the console repeats on a timer say so in a header: the audit log files them as the
@@ -94,7 +95,7 @@ export async function request(path, { method = "GET", body, form, signal, auth =
     response = await fetch(path, { method, headers, body: payload, signal, credentials: "omit" });
   } catch (exc) {
     if (exc.name === "AbortError") throw exc;
-    throw new ApiError(0, "Cannot reach the server: check that modelyard is running.", { code: "network" });
+    throw new ApiError(0, t("common.cannot_reach"), { code: "network" });
   }
   if (!response.ok) {
     const error = await toError(response);

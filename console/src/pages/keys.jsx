@@ -10,7 +10,7 @@ import { when } from "../lib/format.js";
 import { t } from "../lib/i18n.js";
 import { useAction, useAsync } from "../lib/hooks.js";
 import { listModels } from "../lib/models.js";
-import { useSession } from "../lib/session.js";
+import { roleName, scopeName, useSession } from "../lib/session.js";
 
 const DAY_S = 86400;
 const EXPIRIES = [
@@ -29,28 +29,6 @@ const GRACES = [
   [DAY_S, () => t("keys.grace_day")],
   [7 * DAY_S, () => t("keys.grace_week")],
 ];
-// Role and scope names in the reader's language, one literal key each; unknown ones as sent.
-const ROLE_NAMES = {
-  admin: () => t("common.role_admin"),
-  tenant_admin: () => t("common.role_tenant_admin"),
-  member: () => t("common.role_member"),
-  provider: () => t("common.role_provider"),
-};
-const roleName = (role) => (ROLE_NAMES[role] ? ROLE_NAMES[role]() : role.replace("_", " "));
-const SCOPE_NAMES = {
-  models: () => t("common.scope_models"),
-  chat: () => t("common.scope_chat"),
-  completions: () => t("common.scope_completions"),
-  embeddings: () => t("common.scope_embeddings"),
-  files: () => t("common.scope_files"),
-  fine_tuning: () => t("common.scope_fine_tuning"),
-  evaluations: () => t("common.scope_evaluations"),
-  usage: () => t("common.scope_usage"),
-  keys: () => t("common.scope_keys"),
-  audit: () => t("common.scope_audit"),
-  admin: () => t("common.scope_admin"),
-};
-const scopeName = (scope) => (SCOPE_NAMES[scope] ? SCOPE_NAMES[scope]() : scope);
 
 /** Every scope a key of `role` can hold but `admin`, which comes with the admin role alone. */
 const roleScopes = (session, role) => (session.grantable[role] || []).filter((s) => s !== "admin");
