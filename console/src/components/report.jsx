@@ -8,7 +8,7 @@ import { BarChart } from "./charts.jsx";
 import { useToast } from "./toast.jsx";
 import { Badge, Field, Panel } from "./ui.jsx";
 
-// The report's picks and their titles; the reason under each is the server's (English) sentence.
+// The report's picks and their titles; the reason under each is said again from its code.
 const PICKS = [
   ["best_quality", () => t("report.best_quality")],
   ["cheapest_within_tolerance", () => t("report.cheapest")],
@@ -20,6 +20,63 @@ function score(value, fraction) {
   return fraction ? pct(value) : num(+value.toPrecision(3));
 }
 
+// A reason said from its code and params (src/modelyard/evals/reasons.py makes the English
+// from the same params). Scores are fractions of 1 when params.fraction, else raw values.
+const value = (p, v) => (p.fraction ? pct(v) : num(+v.toPrecision(3)));
+const gap = (p) => (p.fraction ? t("report.gap_points", { n: num(p.gap * 100, 1) }) : num(+p.gap.toPrecision(3)));
+const scored = (p) => ({ model: p.model, score: value(p, p.score), metric: p.metric });
+const answers = (p) => t("report.answers_in", { model: p.model, p50: ms(p.p50_ms), p95: ms(p.p95_ms) });
+const quality = (p) => (p.score === null || p.score === undefined ? t("report.quality_ungraded") : t("report.quality_scoring", { score: value(p, p.score), metric: p.metric }));
+const faster = (p) => p.p50_ms > 0 && p.rival_p50_ms / p.p50_ms >= 1.05;
+
+function costRatio(cost, reference) {
+  if (cost === reference) return t("report.ratio_same");
+  if (cost <= 0) return t("report.ratio_free");
+  const ratio = reference / cost;
+  if (ratio >= 2) return t("report.ratio_fraction", { n: num(ratio, 1) });
+  if (ratio > 1) return t("report.ratio_percent", { pct: pct(cost / reference, 0) });
+  return t("report.ratio_times", { n: num(cost / reference, 1) });
+}
+
+const cheaper = (p) => ({ ...scored(p), best: p.best, ratio: costRatio(p.cost, p.best_cost), cost: money(p.cost), best_cost: money(p.best_cost) });
+const rival = (p) => ({ answers: answers(p), quality: quality(p), rival: p.rival, rival_p50: ms(p.rival_p50_ms), times: num(p.rival_p50_ms / p.p50_ms, 1) });
+
+const REASONS = {
+  no_graded: (p) => t("report.reason_no_graded", { metric: p.metric }),
+  best_only_graded: (p) => t("report.reason_best_only_graded", scored(p)),
+  best_tied_cheaper: (p) => t("report.reason_best_tied_cheaper", { ...scored(p), other: p.other }),
+  best_tied_first: (p) => t("report.reason_best_tied_first", { ...scored(p), other: p.other }),
+  best_ahead: (p) => t("report.reason_best_ahead", { ...scored(p), gap: gap(p), other: p.other, other_score: value(p, p.other_score) }),
+  best_ahead_overlap: (p) => t("report.reason_best_ahead_overlap", { ...scored(p), gap: gap(p), other: p.other, other_score: value(p, p.other_score) }),
+  cheapest_all_fail: (p) => t("report.reason_cheapest_all_fail", { tolerance: num(p.tolerance_points), limit: pct(p.failure_limit, 0) }),
+  cheapest_free: (p) => t("report.reason_cheapest_free", { ...scored(p), tolerance: num(p.tolerance_points) }),
+  cheapest_costs: (p) => t("report.reason_cheapest_costs", { ...scored(p), tolerance: num(p.tolerance_points), cost: money(p.cost) }),
+  cheapest_level: (p) => t("report.reason_cheapest_level", cheaper(p)),
+  cheapest_below_best: (p) => t("report.reason_cheapest_below_best", { ...cheaper(p), gap: gap(p) }),
+  fastest_none: (p) => t("report.reason_fastest_none", { limit: pct(p.failure_limit, 0) }),
+  fastest_best_quality: (p) => t("report.reason_fastest_best_quality", { answers: answers(p), quality: quality(p) }),
+  fastest_alone: (p) => t("report.reason_fastest_alone", { answers: answers(p), quality: quality(p) }),
+  fastest_vs_best: (p) => (faster(p) ? t("report.reason_fastest_vs_best", rival(p)) : t("report.reason_fastest_vs_best_same", rival(p))),
+  fastest_vs_next: (p) => (faster(p) ? t("report.reason_fastest_vs_next", rival(p)) : t("report.reason_fastest_vs_next_same", rival(p))),
+};
+
+/** The reason in the reader's language; a code this console does not know keeps the server's English. */
+function Reason({ pick }) {
+  const say = REASONS[pick.code];
+  if (say && pick.params) {
+    try {
+      return <p class="muted small" data-code={pick.code}>{say(pick.params)}</p>;
+    } catch {
+      // params this console cannot read (a newer server): the English below says it
+    }
+  }
+  return (
+    <p class="muted small" lang="en">
+      {pick.reason}
+    </p>
+  );
+}
+
 function Recommendation({ report }) {
   return (
     <div class="picks">
@@ -29,9 +86,7 @@ function Recommendation({ report }) {
           <article key={key} class="card pick">
             <h3>{label()}</h3>
             <p class="pick-model">{pick.model || t("report.no_model")}</p>
-            <p class="muted small" lang="en">
-              {pick.reason}
-            </p>
+            <Reason pick={pick} />
           </article>
         );
       })}

@@ -21,6 +21,27 @@ async function downloadHtml(id) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
+// Events said from data.code (src/modelyard/evals/service.py and job.py); an event with no
+// code this console knows (an older server, a new kind) shows the server's English.
+const EVENTS = {
+  created: (d) => t("evaluations.event_created", { models: t("evaluations.event_models", { count: d.models }), items: t("evaluations.event_items", { count: d.items }) }),
+  started: () => t("evaluations.event_started"),
+  asking: (d) => t("evaluations.event_asking", { model: d.model, count: d.pending }),
+  scoring: () => t("evaluations.event_scoring"),
+  completed: () => t("evaluations.event_completed"),
+  cancelled: () => t("evaluations.event_cancelled"),
+  failed: (d) => (
+    <>
+      {t("evaluations.event_failed")} <span lang="en">{d.error}</span>
+    </>
+  ),
+};
+
+function EventText({ event }) {
+  const say = event.data && EVENTS[event.data.code];
+  return say ? <span data-code={event.data.code}>{say(event.data)}</span> : <span lang="en">{event.message}</span>;
+}
+
 function Events({ id, tick }) {
   // Reloaded on each poll's tick: those reloads are the console's polling too.
   const events = useAsync((signal) => get(`/v1/evaluations/${id}/events?limit=50`, { signal, poll: tick > 0 }).then((p) => p.data), [id, tick]);
@@ -30,7 +51,7 @@ function Events({ id, tick }) {
         <ol class="events">
           {data.map((e) => (
             <li key={e.id} class={`event event-${e.level}`}>
-              <time>{when(e.created_at)}</time> <span lang="en">{e.message}</span>
+              <time>{when(e.created_at)}</time> <EventText event={e} />
             </li>
           ))}
         </ol>
