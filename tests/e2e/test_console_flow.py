@@ -52,7 +52,7 @@ def _upload(page: Any) -> str:
     return re.search(r"#/datasets/(file-[\w-]+)", page.url).group(1)
 
 
-def _fine_tune(page: Any, console: Console) -> str:
+def _fine_tune(page: Any, console: Console, tenant: str = "acme") -> str:
     page.get_by_role("link", name="Fine-tune on it").click()
     page.get_by_role("heading", name="New fine-tune").wait_for()
     assert page.get_by_label("Training data").input_value().startswith("file-")  # chosen from the link
@@ -75,7 +75,7 @@ def _fine_tune(page: Any, console: Console) -> str:
     page.get_by_role("heading", name=re.compile("^Try ft:")).wait_for()
     shoot(page, "fine-tuning-job")
     model = page.get_by_role("heading", name=re.compile("^Try ft:")).inner_text().removeprefix("Try ")
-    assert model.startswith(f"ft:{console.model}:acme:e2e:")
+    assert model.startswith(f"ft:{console.model}:{tenant}:e2e:")
     return model
 
 
@@ -218,6 +218,27 @@ def _other_pages(page: Any, console: Console) -> None:
     # A member's own audit trail: its calls, newest first.
     entries = page.get_by_test_id("audit-entries").locator("tbody tr")
     assert entries.count() > 0 and "/v1/chat/completions" in page.get_by_test_id("audit-entries").inner_text()
+
+
+def test_a_new_tenants_first_key_walks_the_whole_path(
+    console: Console, recorded_page: tuple[Any, Recorder]
+) -> None:
+    """A brand-new tenant's first key, as `modelyard tenants create` prints it: sign in, try a
+    model, upload data, fine-tune, evaluate, chat with the result, with nothing set up before.
+    (Before the member's test below, which takes the screenshots last.)"""
+    page, recorder = recorded_page
+    created = console.api("POST", "/v1/admin/tenants", json={"name": "newco"})
+    assert created.status_code == 201, created.text
+    key = created.json()["key"]["key"]
+    page.goto(console.url)
+    sign_in(page, console, key)
+    assert who(page) == ("newco", "tenant admin")
+    assert "API keys" in nav(page)  # the first key manages the tenant's keys
+    file_id = _upload(page)
+    tuned = _fine_tune(page, console, tenant="newco")
+    _evaluate(page, console, file_id, tuned)
+    _playground(page, console, tuned)
+    clean(recorder, key)
 
 
 def test_sign_in_upload_tune_evaluate_chat(console: Console, recorded_page: tuple[Any, Recorder]) -> None:
