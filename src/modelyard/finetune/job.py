@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete
 
 from modelyard.audit import AuditRecord
+from modelyard.catalog.kinds import BASE_TAG
 from modelyard.finetune.checkpoints import prune_checkpoints
 from modelyard.finetune.service import JOB_KIND, add_event, add_phase
 from modelyard.jobs.context import JobContext
@@ -211,7 +212,8 @@ def fine_tuned_record(
         price_input_per_1k=base.price_input_per_1k,
         price_output_per_1k=base.price_output_per_1k,
         price_training_per_1k=base.price_training_per_1k,
-        tags=[*base.tags, "fine-tuned"],
+        # Not "base-model": a fine-tune answers the task it learned (the card's kind follows).
+        tags=[*(tag for tag in base.tags if tag != BASE_TAG), "fine-tuned"],
         description=f"LoRA fine-tune of {base.id} by job {job.id}"
         + (f", checkpoint at step {step}" if step is not None else ""),
         status="ready",
