@@ -145,6 +145,7 @@ def test_a_host_dies_with_its_parent(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         cwd=Path(__file__).resolve().parents[3],
     )
+    host_pid = 0
     try:
         assert parent.stdout is not None
         host_pid = int(parent.stdout.readline())
@@ -156,6 +157,8 @@ def test_a_host_dies_with_its_parent(tmp_path: Path) -> None:
         if parent.poll() is None:
             parent.kill()
             parent.wait()
+        if host_pid and _running(host_pid):  # the test failed: leave no orphan behind
+            os.kill(host_pid, signal.SIGKILL)
 
 
 def test_backoff_doubles_up_to_its_cap() -> None:
