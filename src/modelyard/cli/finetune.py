@@ -27,6 +27,48 @@ def _auto(value: Any) -> Any:
     return "auto" if value is None else value
 
 
+def _job_body(
+    model: str, training_file: str, validation_file: str | None, hyperparameters: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "model": model,
+        "training_file": training_file,
+        "validation_file": validation_file,
+        "hyperparameters": {key: _auto(value) for key, value in hyperparameters.items()},
+    }
+
+
+@finetune_app.command("estimate")
+def estimate(
+    model: str = typer.Option(..., "--model", help="Base model, e.g. gemma-3-270m."),
+    training_file: str = typer.Option(..., "--training-file"),
+    epochs: int | None = typer.Option(None, "--epochs"),
+    api_key: str | None = ApiKeyOpt,
+) -> None:
+    """Before starting: tokens to train, time on this machine and cost of such a job."""
+    body = _job_body(model, training_file, None, {"n_epochs": epochs})
+    got = _client(api_key).request("POST", "/v1/fine_tuning/estimates", json=body)
+    typer.echo(
+        f"{got['examples']} examples x {got['epochs']} epochs: {got['trained_tokens']:,} tokens to train"
+    )
+    if got["seconds"] is None:
+        typer.echo(
+            "Time: unknown (no job has trained on this base here yet, and the machine is not measured)."
+        )
+    else:
+        typer.echo(
+            f"Time: about {_duration(got['seconds'])} at {got['tokens_per_s']:.0f} tokens/s ({got['basis']})"
+        )
+    typer.echo(f"Cost: ${got['cost']:.4f} at ${got['price_training_per_1k']}/1K trained tokens")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
 @finetune_app.command("create")
 def create(
     model: str = typer.Option(..., "--model", help="Base model, e.g. gemma-3-270m."),
@@ -45,17 +87,14 @@ def create(
 ) -> None:
     """Start a fine-tuning job; prints its id (last line when --no-follow)."""
     lora = {"r": lora_r, "alpha": lora_alpha, "max_seq_length": max_seq_length}
-    body = {
-        "model": model,
-        "training_file": training_file,
-        "validation_file": validation_file,
+    hyperparameters = {
+        "n_epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate_multiplier": lr_multiplier,
+    }
+    body = _job_body(model, training_file, validation_file, hyperparameters) | {
         "suffix": suffix,
         "seed": seed,
-        "hyperparameters": {
-            "n_epochs": _auto(epochs),
-            "batch_size": _auto(batch_size),
-            "learning_rate_multiplier": _auto(lr_multiplier),
-        },
         "method": {"type": "supervised", "lora": {k: v for k, v in lora.items() if v is not None}},
     }
     client = _client(api_key)
@@ -102,7 +141,8 @@ def follow_job(client: ApiClient, job_id: str, *, poll_s: float = 1.0) -> dict[s
             loss = metrics.get("val_loss") or metrics.get("train_loss")
             progress.update(
                 task,
-                description=job["status"],
+                # While it runs, the phase says more than "running" (loading the base, tokenizing...).
+                description=job.get("phase") or job["status"],
                 total=metrics.get("total_steps"),
                 completed=metrics.get("step", 0),
                 loss=f"loss {float(loss):.4f}" if loss is not None else "",
@@ -117,10 +157,11 @@ def list_jobs(api_key: str | None = ApiKeyOpt) -> None:
     data = _client(api_key).request("GET", "/v1/fine_tuning/jobs", params={"limit": 100})["data"]
     table = Table("id", "model", "status", "fine-tuned model", "tokens")
     for job in data:
+        phase = job.get("phase")
         table.add_row(
             job["id"],
             job["model"],
-            job["status"],
+            f"{job['status']} ({phase})" if phase and phase != job["status"] else job["status"],
             job["fine_tuned_model"] or "",
             str(job["trained_tokens"] or ""),
         )
