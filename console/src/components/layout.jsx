@@ -59,7 +59,14 @@ function useMenu(path) {
   const [open, setOpen] = useState(false);
   const button = useRef(null);
   const nav = useRef(null);
-  useEffect(() => setOpen(false), [path]);
+  // Closed when the page changes, not on mount: effects run after paint (late on a busy
+  // machine), and a mount-time close would undo a menu opened in the meantime.
+  const shownPath = useRef(path);
+  useEffect(() => {
+    if (shownPath.current === path) return;
+    shownPath.current = path;
+    setOpen(false);
+  }, [path]);
   useEffect(() => {
     if (!open) return undefined;
     // Into the menu: the page now shown, else the first one.
