@@ -11,13 +11,7 @@ from sqlalchemy import func, select
 
 from modelyard.store import ApiKey, Database, ModelRecord, Tenant, UsageEvent
 
-__all__ = ["PlatformOverview", "month_start"]
-
-
-def month_start(now: datetime | None = None) -> datetime:
-    """Midnight UTC on the first of this month: where "this month's usage" begins."""
-    now = now or datetime.now(UTC)
-    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+__all__ = ["PlatformOverview"]
 
 
 @dataclass(frozen=True, slots=True)

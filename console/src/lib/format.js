@@ -52,8 +52,6 @@ export function when(unixSeconds) {
   }).format(new Date(unixSeconds * 1000));
 }
 
-export const whenZoned = when;
-
 /** Seconds as milliseconds with three significant digits or so: 0.1246 → "124.6 ms", 0.0012 → "1.20 ms". */
 export function msOf(seconds) {
   if (missing(seconds)) return "—";

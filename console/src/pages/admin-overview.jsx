@@ -4,7 +4,7 @@
 // Serving (the gateway's copy) and evaluations (the job worker's copy, items sent in batches) may differ.
 import { Async, Badge, Empty, Page, Panel, Stat } from "../components/ui.jsx";
 import { get } from "../lib/api.js";
-import { money, msOf, num, when, whenZoned } from "../lib/format.js";
+import { money, msOf, num, when } from "../lib/format.js";
 import { useAsync } from "../lib/hooks.js";
 import { t } from "../lib/i18n.js";
 import { href } from "../lib/router.js";
@@ -109,7 +109,7 @@ function Measured({ report }) {
         </p>
       )}
       <p class="muted small" data-testid="measured-at">
-        {t("admin.measured_at", { when: whenZoned(report.measured_at) })}{" "}
+        {t("admin.measured_at", { when: when(report.measured_at) })}{" "}
         {report.from_cache ? <Badge>{t("admin.from_cache")}</Badge> : <Badge tone="info">{t("admin.measured_here")}</Badge>}{" "}
         {report.from_cache && t("admin.cache_note", { file: report.cache_file })}
       </p>

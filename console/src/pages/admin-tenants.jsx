@@ -2,6 +2,7 @@
 // A new tenant's first key is its tenant_admin key (the server's rule); later keys default to member.
 import { useRef, useState } from "preact/hooks";
 import { useConfirm } from "../components/confirm.jsx";
+import { GraceField } from "../components/grace-field.jsx";
 import { NewKey, roleName } from "../components/newkey.jsx";
 import { QuotaEditor } from "../components/quota-editor.jsx";
 import { useToast } from "../components/toast.jsx";
@@ -37,30 +38,6 @@ function CreateTenant({ onCreated }) {
         {t("admin.create_tenant")}
       </button>
     </form>
-  );
-}
-
-// A rotated key may keep working a while, so services can switch over (at most 7 days).
-const GRACE_CHOICES = [
-  [0, () => t("admin.grace_none")],
-  [3600, () => t("admin.grace_hour")],
-  [86400, () => t("admin.grace_day")],
-  [7 * 86400, () => t("admin.grace_week")],
-];
-
-function GraceChoice({ choice }) {
-  return (
-    <Field label={t("admin.grace")}>
-      {(props) => (
-        <select {...props} data-testid="grace" onChange={(e) => (choice.current = Number(e.currentTarget.value))}>
-          {GRACE_CHOICES.map(([seconds, label]) => (
-            <option key={seconds} value={seconds}>
-              {label()}
-            </option>
-          ))}
-        </select>
-      )}
-    </Field>
   );
 }
 
@@ -103,7 +80,7 @@ function TenantKeys({ tenant, onIssued, quotaKey, setQuotaKey }) {
         title: t("admin.rotate_title", { key: label(key), tenant }),
         body: t("admin.rotate_body"),
         confirm: t("admin.rotate"),
-        children: <GraceChoice choice={grace} />,
+        children: <GraceField choice={grace} />,
       });
       if (!yes) return;
       const body = grace.current ? { grace_s: grace.current } : undefined;

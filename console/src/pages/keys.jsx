@@ -2,6 +2,7 @@
 // grace period for the old key), revoke; both confirmed in the page's own dialog.
 import { useRef, useState } from "preact/hooks";
 import { useConfirm } from "../components/confirm.jsx";
+import { GraceField } from "../components/grace-field.jsx";
 import { NewKey } from "../components/newkey.jsx";
 import { useToast } from "../components/toast.jsx";
 import { Async, Badge, Field, Page, Panel } from "../components/ui.jsx";
@@ -21,13 +22,6 @@ const EXPIRIES = [
   ["90", () => t("keys.expiry_days", { count: 90, n: 90 })],
   ["365", () => t("keys.expiry_year")],
   ["date", () => t("keys.expiry_date")],
-];
-// How long the old key keeps working after a rotation (the API allows up to 7 days).
-const GRACES = [
-  [0, () => t("keys.grace_none")],
-  [3600, () => t("keys.grace_hour")],
-  [DAY_S, () => t("keys.grace_day")],
-  [7 * DAY_S, () => t("keys.grace_week")],
 ];
 
 /** Every scope a key of `role` can hold but `admin`, which comes with the admin role alone. */
@@ -167,28 +161,6 @@ function status(k) {
   if (k.revoked_at) return <Badge>{t("keys.revoked_at", { when: when(k.revoked_at) })}</Badge>;
   if (k.expires_at && k.expires_at * 1000 < Date.now()) return <Badge tone="warn">{t("keys.expired")}</Badge>;
   return <Badge tone="ok">{t("keys.active")}</Badge>;
-}
-
-/** The rotate dialog's grace-period field; writes the choice into `choice.current`. */
-function GraceField({ choice }) {
-  const [value, setValue] = useState(choice.current);
-  const pick = (e) => {
-    choice.current = Number(e.currentTarget.value);
-    setValue(choice.current);
-  };
-  return (
-    <Field label={t("keys.grace")} hint={value ? t("keys.grace_hint_later") : t("keys.grace_hint_now")}>
-      {(props) => (
-        <select {...props} name="grace_s" data-testid="grace-period" value={String(value)} onChange={pick}>
-          {GRACES.map(([seconds, text]) => (
-            <option key={seconds} value={String(seconds)}>
-              {text()}
-            </option>
-          ))}
-        </select>
-      )}
-    </Field>
-  );
 }
 
 function KeysTable({ keys, onChanged, onIssued, self }) {

@@ -49,7 +49,8 @@ def list_jobs(
     principal: PrincipalDep, jobs: FineTuningDep, after: str | None = None, limit: Limit = 20
 ) -> dict[str, Any]:
     rows, has_more = jobs.list(principal, after=after, limit=limit)
-    return _page([job_object(j) | {"phase": jobs.phase(j)} for j in rows], has_more)
+    phases = jobs.phases(rows)
+    return _page([job_object(j) | {"phase": phases[j.id]} for j in rows], has_more)
 
 
 @router.get("/jobs/{job_id}")

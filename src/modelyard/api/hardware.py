@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -10,8 +11,10 @@ from fastapi import APIRouter
 
 from modelyard import __version__
 from modelyard.api.deps import AdminDep, AuthenticatedRouter, ServicesDep
+from modelyard.catalog.service import model_state
 from modelyard.hardware import available_cores
-from modelyard.overview import PlatformOverview, month_start
+from modelyard.overview import PlatformOverview
+from modelyard.quotas.limits import period_bounds
 
 __all__ = ["router"]
 
@@ -45,11 +48,11 @@ async def system_info(_admin: AdminDep, services: ServicesDep) -> dict[str, Any]
 def overview(admin: AdminDep, services: ServicesDep) -> dict[str, Any]:
     """What an admin lands on: tenants (live keys, this month's usage), providers with
     their models, how many models are not ready here, and whether the audit chain holds."""
-    since = month_start()
+    since, _ = period_bounds("month", datetime.now(UTC))
     facts = PlatformOverview(services.db)
     records = services.catalog.list_visible(admin)
     readiness = services.pool.readiness
-    states = [readiness.of_model(r.id, (r.source or {}).get("base_model")).status for r in records]
+    states = [model_state(r, readiness).status for r in records]
     chain = services.audit.verify()
     return {
         "object": "admin.overview",

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Response
 
 from modelyard.api.deps import AuthenticatedRouter, CatalogDep, PrincipalDep, ServicesDep
 from modelyard.catalog.schemas import LocalModelIn, ModelObject, RemoteModelIn
-from modelyard.catalog.service import to_model_object
+from modelyard.catalog.service import model_state, to_model_object
 from modelyard.services import Services
 from modelyard.store import ModelRecord
 
@@ -36,10 +36,7 @@ def _cards(records: list[ModelRecord], services: Services) -> list[ModelObject]:
     """Cards with this server's readiness of each model and a fine-tune's evaluations."""
     readiness = services.pool.readiness
     used = services.catalog.evaluations_using(records)
-    return [
-        to_model_object(r, readiness.of_model(r.id, (r.source or {}).get("base_model")), used.get(r.id))
-        for r in records
-    ]
+    return [to_model_object(r, model_state(r, readiness), used.get(r.id)) for r in records]
 
 
 @router.post("", status_code=201)

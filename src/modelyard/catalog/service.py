@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from modelyard.audit.context import annotate
 from modelyard.backends.base import ModelSpec
-from modelyard.backends.readiness import READY, ModelState
+from modelyard.backends.readiness import READY, ModelState, Readiness
 from modelyard.catalog.builtin import BUILTIN_MODELS
 from modelyard.catalog.kinds import card_tags, kind_of
 from modelyard.catalog.local_folder import inspect_folder
@@ -23,7 +23,7 @@ from modelyard.store import Database, ModelRecord
 from modelyard.store.tables import Evaluation
 from modelyard.tenancy import Principal
 
-__all__ = ["CatalogService", "LocalModelIn", "RemoteModelIn", "to_model_object"]
+__all__ = ["CatalogService", "LocalModelIn", "RemoteModelIn", "model_state", "to_model_object"]
 
 # Names the model-id lock among PostgreSQL advisory locks ("mids" in ASCII).
 _MODEL_IDS_LOCK_KEY = 0x6D696473
@@ -237,12 +237,20 @@ def _local_backend(task: str) -> str:
     return {"chat": "transformers", "embedding": "sentence-transformers"}[task]
 
 
-def to_model_object(
-    record: ModelRecord, state: ModelState = READY, evaluations: list[str] | None = None
-) -> ModelObject:
-    """The card; ``state``: this server's readiness of the model (see ``backends.readiness``)."""
+def model_state(record: ModelRecord, readiness: Readiness | None = None) -> ModelState:
+    """How ready a model is: this server's own view (``backends.readiness``; a fine-tune
+    follows its base), else what another process recorded in the catalog."""
+    state = readiness.of_model(record.id, (record.source or {}).get("base_model")) if readiness else READY
     if state.status == "ready" and record.status in ("importing", "loading", "failed"):
-        state = ModelState(record.status)  # as another process recorded it in the catalog
+        return ModelState(record.status)
+    return state
+
+
+def to_model_object(
+    record: ModelRecord, state: ModelState | None = None, evaluations: list[str] | None = None
+) -> ModelObject:
+    """The card; ``state``: the model's readiness (``model_state``), recorded one if None."""
+    state = state or model_state(record)
     return ModelObject(
         id=record.id,
         created=int(record.created_at.timestamp()) if record.created_at else 0,

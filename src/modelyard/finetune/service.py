@@ -66,6 +66,13 @@ def add_phase(session: Any, job_id: str, phase: str) -> None:
     add_event(session, job_id, f"Phase: {_PHASE_MESSAGES[phase]}", data={"phase": phase})
 
 
+def _phase_from_status(job: FineTuningJob) -> str | None:
+    """The phase a job's status alone tells; a running job's comes from its events."""
+    if job.status in (JobStatus.VALIDATING_FILES, JobStatus.QUEUED):
+        return "queued"
+    return None
+
+
 class FineTuningService:
     def __init__(
         self,
@@ -206,20 +213,27 @@ class FineTuningService:
     def phase(self, job: FineTuningJob) -> str | None:
         """What an active job is doing now, from its latest phase event; None once it has
         stopped (paused or finished: its status says all)."""
-        if job.status in (JobStatus.VALIDATING_FILES, JobStatus.QUEUED):
-            return "queued"
-        if job.status != JobStatus.RUNNING:
-            return None
+        return self.phases([job])[job.id]
+
+    def phases(self, jobs: list[FineTuningJob]) -> dict[str, str | None]:
+        """``phase`` of each job, with one query for all the running ones (a job list)."""
+        found: dict[str, str | None] = {job.id: _phase_from_status(job) for job in jobs}
+        running = [job.id for job in jobs if job.status == JobStatus.RUNNING]
+        if not running:
+            return found
         query = (
-            select(FineTuningEvent.data)
-            .where(FineTuningEvent.job_id == job.id, FineTuningEvent.message.startswith("Phase: "))
+            select(FineTuningEvent.job_id, FineTuningEvent.data)
+            .where(FineTuningEvent.job_id.in_(running), FineTuningEvent.message.startswith("Phase: "))
             .order_by(FineTuningEvent.id.desc())
-            .limit(1)
         )
         with self._db.session() as session:
-            data = session.scalar(query)
-        phase = (data or {}).get("phase")
-        return phase if phase in PHASES else "loading_base"
+            rows = session.execute(query).all()
+        latest: dict[str, Any] = {}
+        for job_id, data in rows:  # newest first: the first seen per job is its latest
+            latest.setdefault(job_id, (data or {}).get("phase"))
+        for job_id in running:
+            found[job_id] = latest.get(job_id) if latest.get(job_id) in PHASES else "loading_base"
+        return found
 
     def checkpoints(
         self, job_id: str, principal: Principal, *, limit: int

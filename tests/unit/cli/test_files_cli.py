@@ -10,10 +10,9 @@ from typer.testing import CliRunner
 
 from modelyard.api.files import router as files_router
 from modelyard.cli import files as files_cli
-from modelyard.cli.client import ApiClient
-from modelyard.config import Settings
 from modelyard.files import FilesService
 from tests.conftest import Platform
+from tests.helpers.cli import in_process
 
 runner = CliRunner()
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -44,13 +43,7 @@ def cli(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> Platform:
     if not any(getattr(route, "path", None) == "/v1/files" for route in app.routes):
         app.include_router(files_router)
 
-    def client(_api_key: str | None) -> ApiClient:
-        api = ApiClient(Settings(api_key=platform.tenant_key))
-        api._http = platform.client  # the app in-process instead of a socket
-        platform.client.headers["Authorization"] = f"Bearer {platform.tenant_key}"
-        return api
-
-    monkeypatch.setattr(files_cli, "_client", client)
+    monkeypatch.setattr(files_cli, "_client", in_process(platform, platform.tenant_key))
     return platform
 
 

@@ -8,9 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from modelyard.cli import finetune as finetune_cli
-from modelyard.cli.client import ApiClient
-from modelyard.config import Settings
 from tests.conftest import Platform
+from tests.helpers.cli import in_process
 from tests.unit.api.test_fine_tuning_publish import JOBS, _job_body, _register_tiny, _upload
 
 runner = CliRunner()
@@ -19,13 +18,7 @@ sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 @pytest.fixture
 def cli(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> Platform:
-    def client(_api_key: str | None) -> ApiClient:
-        api = ApiClient(Settings(api_key=platform.tenant_key))
-        api._http = platform.client  # the app in-process instead of a socket
-        platform.client.headers["Authorization"] = f"Bearer {platform.tenant_key}"
-        return api
-
-    monkeypatch.setattr(finetune_cli, "_client", client)
+    monkeypatch.setattr(finetune_cli, "_client", in_process(platform, platform.tenant_key))
     return platform
 
 

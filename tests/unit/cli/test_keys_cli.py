@@ -6,10 +6,9 @@ import pytest
 from typer.testing import CliRunner
 
 from modelyard.cli import admin as admin_cli
-from modelyard.cli.client import ApiClient
-from modelyard.config import Settings
 from modelyard.tenancy.keys import KEY_PATTERN
 from tests.conftest import Platform
+from tests.helpers.cli import in_process
 
 runner = CliRunner()
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -17,13 +16,7 @@ sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 @pytest.fixture
 def cli(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> Platform:
-    def client(_api_key: str | None) -> ApiClient:
-        api = ApiClient(Settings(api_key=platform.admin_key))
-        api._http = platform.client  # the app in-process instead of a socket
-        platform.client.headers["Authorization"] = f"Bearer {platform.admin_key}"
-        return api
-
-    monkeypatch.setattr(admin_cli, "_client", client)
+    monkeypatch.setattr(admin_cli, "_client", in_process(platform, platform.admin_key))
     return platform
 
 

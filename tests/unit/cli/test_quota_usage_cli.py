@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,8 @@ from typer.testing import CliRunner
 
 from modelyard.cli import quotas as quotas_cli
 from modelyard.cli import usage as usage_cli
-from modelyard.cli.client import ApiClient
-from modelyard.config import Settings
 from tests.conftest import Platform
+from tests.helpers.cli import in_process
 
 runner = CliRunner()
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -22,20 +20,10 @@ usage_app = typer.Typer()
 usage_app.command()(usage_cli.usage)
 
 
-def _in_process(platform: Platform, key: str) -> Callable[[str | None], ApiClient]:
-    def client(_api_key: str | None) -> ApiClient:
-        api = ApiClient(Settings(api_key=key))
-        api._http = platform.client  # the app in-process instead of a socket
-        platform.client.headers["Authorization"] = f"Bearer {key}"
-        return api
-
-    return client
-
-
 def test_quotas_set_changes_only_the_named_limits(
     platform: Platform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(quotas_cli, "_client", _in_process(platform, platform.admin_key))
+    monkeypatch.setattr(quotas_cli, "_client", in_process(platform, platform.admin_key))
     first = runner.invoke(quotas_cli.quotas_app, ["set", "--tenant", "acme", "--rpm", "10"])
     assert first.exit_code == 0, first.output
     second = runner.invoke(
@@ -61,7 +49,7 @@ def test_quotas_set_changes_only_the_named_limits(
 def test_usage_prints_totals_and_writes_csv(
     platform: Platform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(usage_cli, "_client", _in_process(platform, platform.tenant_key))
+    monkeypatch.setattr(usage_cli, "_client", in_process(platform, platform.tenant_key))
     table = runner.invoke(usage_app, ["--by", "day,model"])
     assert table.exit_code == 0, table.output
     assert "Usage of acme" in table.output and "total" in table.output

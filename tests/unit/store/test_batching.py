@@ -79,9 +79,9 @@ def test_an_outage_while_writing_row_by_row_keeps_what_is_left() -> None:
     assert table.rows == ["a", "c"]
 
 
-def test_stop_waits_for_a_write_already_under_way() -> None:
-    """The periodic write was in its thread when stop() came: stop() returns only after
-    those rows are committed, so whoever reads next (a test, the next process) sees them."""
+def _rows_once_returned(call: str) -> list[str]:
+    """Calls ``writer.<call>()`` while the periodic write is in its thread, releases that write,
+    and gives the rows committed when the call returned."""
     table = _Table()
     writing, release = threading.Event(), threading.Event()
 
@@ -95,37 +95,23 @@ def test_stop_waits_for_a_write_already_under_way() -> None:
         await writer.start()
         writer.add("a")
         await asyncio.to_thread(writing.wait, scaled(5))
-        stopping = asyncio.create_task(writer.stop())
+        calling = asyncio.create_task(getattr(writer, call)())
         await asyncio.sleep(0.05)
         release.set()
-        await stopping
-        return list(table.rows)
-
-    assert asyncio.run(scenario()) == ["a"]
-
-
-def test_flush_waits_for_a_write_already_under_way() -> None:
-    """A flush that finds the periodic write in its thread returns only once those rows are in:
-    "flushed" means every row added before the call is committed (tests and shutdown rely on it)."""
-    table = _Table()
-    writing, release = threading.Event(), threading.Event()
-
-    def slow_write(batch: list[str]) -> None:
-        writing.set()
-        release.wait(scaled(5))
-        table.write(batch)
-
-    async def scenario() -> list[str]:
-        writer = BatchWriter(slow_write, interval_s=0.01, name="test-writer")
-        await writer.start()
-        writer.add("a")
-        await asyncio.to_thread(writing.wait, scaled(5))
-        flushing = asyncio.create_task(writer.flush())
-        await asyncio.sleep(0.05)
-        release.set()
-        await flushing
+        await calling
         rows = list(table.rows)
         await writer.stop()
         return rows
 
-    assert asyncio.run(scenario()) == ["a"]
+    return asyncio.run(scenario())
+
+
+def test_stop_waits_for_a_write_already_under_way() -> None:
+    """stop() returns only after the rows of a write under way are committed, so whoever
+    reads next (a test, the next process) sees them."""
+    assert _rows_once_returned("stop") == ["a"]
+
+
+def test_flush_waits_for_a_write_already_under_way() -> None:
+    """ "Flushed" means every row added before the call is committed (tests and shutdown rely on it)."""
+    assert _rows_once_returned("flush") == ["a"]
